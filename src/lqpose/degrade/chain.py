@@ -1,0 +1,183 @@
+"""Real-ESRGAN-style high-order degradation chain for training.
+
+Two rounds of blur -> resize -> noise -> compression, each stage taken with a probability, its parameters
+drawn from ranges, the stage order sometimes shuffled, and an optional night-capture stage. The chain is
+first *sampled* into a list of plain ops (JSON-able) and then *replayed*, so a recorded chain rebuilds the
+same image. The last op always resizes back to the input size: keypoints stay valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from .blur import apply_defocus_blur, apply_gaussian_blur, apply_motion_blur
+from .compression import apply_jpeg, apply_webp
+from .light import apply_low_light
+from .noise import apply_gaussian_noise, apply_sensor_noise, apply_shot_noise
+from .registry import check_image
+
+INTERPOLATIONS = {"area": cv2.INTER_AREA, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC}
+
+
+@dataclass
+class ChainRound:
+    """Probabilities and uniform ranges of one round."""
+
+    blur_prob: float = 1.0
+    blur_kind_weights: tuple[float, float, float] = (0.6, 0.2, 0.2)  # gaussian, motion, defocus
+    gaussian_sigma: tuple[float, float] = (0.2, 3.0)
+    motion_length: tuple[float, float] = (3.0, 15.0)
+    defocus_radius: tuple[float, float] = (1.0, 4.0)
+    resize_prob: float = 0.8
+    resize_scale: tuple[float, float] = (0.3, 1.2)
+    noise_prob: float = 0.8
+    poisson_prob: float = 0.3  # else Gaussian noise ...
+    sensor_prob: float = 0.2  # ... or linear-light sensor noise
+    gaussian_sigma_noise: tuple[float, float] = (1.0 / 255, 25.0 / 255)
+    poisson_photons: tuple[float, float] = (15.0, 300.0)
+    gray_noise_prob: float = 0.4
+    compression_prob: float = 0.9
+    webp_prob: float = 0.15  # else JPEG
+    quality: tuple[float, float] = (30.0, 95.0)
+
+
+def _second_round() -> ChainRound:
+    return ChainRound(
+        blur_prob=0.8,
+        gaussian_sigma=(0.2, 1.5),
+        motion_length=(3.0, 9.0),
+        defocus_radius=(1.0, 2.5),
+        resize_scale=(0.5, 1.2),
+        gaussian_sigma_noise=(1.0 / 255, 20.0 / 255),
+        poisson_photons=(25.0, 300.0),
+    )
+
+
+@dataclass
+class ChainConfig:
+    """The whole chain: two rounds, the chance to shuffle a round's stage order, and a night stage."""
+
+    first: ChainRound = field(default_factory=ChainRound)
+    second: ChainRound = field(default_factory=_second_round)
+    second_prob: float = 1.0
+    shuffle_prob: float = 0.3
+    low_light_prob: float = 0.15
+    low_light_scale: tuple[float, float] = (0.05, 0.6)
+    min_scale: float = 0.15  # the intermediate image never shrinks below this fraction of the input
+
+
+def _u(rng: np.random.Generator, lo_hi: tuple[float, float], digits: int = 4) -> float:
+    return round(float(rng.uniform(lo_hi[0], lo_hi[1])), digits)
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(0, 2**63 - 1))
+
+
+def _blur_op(r: ChainRound, rng: np.random.Generator) -> dict:
+    w = np.asarray(r.blur_kind_weights, dtype=np.float64)
+    kind = ["gaussian_blur", "motion_blur", "defocus_blur"][int(rng.choice(3, p=w / w.sum()))]
+    if kind == "gaussian_blur":
+        return {"op": kind, "sigma": _u(rng, r.gaussian_sigma)}
+    if kind == "motion_blur":
+        return {"op": kind, "length": _u(rng, r.motion_length), "angle": _u(rng, (0.0, 180.0))}
+    return {"op": kind, "radius": _u(rng, r.defocus_radius)}
+
+
+def _noise_op(r: ChainRound, rng: np.random.Generator) -> dict:
+    u = rng.random()
+    if u < r.poisson_prob:
+        return {"op": "shot_noise", "photons": _u(rng, r.poisson_photons), "seed": _seed(rng)}
+    if u < r.poisson_prob + r.sensor_prob:
+        return {"op": "sensor_noise", "gain": _u(rng, (0.001, 0.015), 5), "read": _u(rng, (0.001, 0.01), 5),
+                "corr": 0.6, "seed": _seed(rng)}
+    return {"op": "gaussian_noise", "sigma": _u(rng, r.gaussian_sigma_noise, 5), "seed": _seed(rng),
+            "gray": bool(rng.random() < r.gray_noise_prob)}
+
+
+def _compression_op(r: ChainRound, rng: np.random.Generator) -> dict:
+    kind = "webp" if rng.random() < r.webp_prob else "jpeg"
+    return {"op": kind, "quality": int(round(rng.uniform(*r.quality)))}
+
+
+def sample_chain(shape: tuple, rng: np.random.Generator, config: ChainConfig | None = None) -> list[dict]:
+    """Draw the list of ops for an image of `shape` (H, W, ...)."""
+    cfg = config or ChainConfig()
+    h0, w0 = shape[:2]
+    h, w = h0, w0
+    ops: list[dict] = []
+    rounds = [cfg.first] + ([cfg.second] if rng.random() < cfg.second_prob else [])
+    for i, r in enumerate(rounds):
+        stages = ["blur", "resize", "noise", "compression"]
+        if rng.random() < cfg.shuffle_prob:
+            stages = [stages[j] for j in rng.permutation(len(stages))]
+        if i == 0 and rng.random() < cfg.low_light_prob:
+            stages.insert(stages.index("noise"), "low_light")
+        for stage in stages:
+            if stage == "blur" and rng.random() < r.blur_prob:
+                ops.append(_blur_op(r, rng))
+            elif stage == "resize" and rng.random() < r.resize_prob:
+                s = float(rng.uniform(*r.resize_scale))
+                nh = max(2, round(np.clip(h * s, h0 * cfg.min_scale, h0 * 1.5)))
+                nw = max(2, round(np.clip(w * s, w0 * cfg.min_scale, w0 * 1.5)))
+                if (nh, nw) != (h, w):
+                    mode = str(rng.choice(list(INTERPOLATIONS)))
+                    ops.append({"op": "resize", "width": nw, "height": nh, "interpolation": mode})
+                    h, w = nh, nw
+            elif stage == "noise" and rng.random() < r.noise_prob:
+                ops.append(_noise_op(r, rng))
+            elif stage == "compression" and rng.random() < r.compression_prob:
+                ops.append(_compression_op(r, rng))
+            elif stage == "low_light":
+                ops.append({"op": "low_light", "scale": _u(rng, cfg.low_light_scale), "gamma": _u(rng, (1.0, 1.3)),
+                            "gain": _u(rng, (0.001, 0.01), 5), "read": _u(rng, (0.001, 0.006), 5), "corr": 0.6,
+                            "seed": _seed(rng)})
+    if (h, w) != (h0, w0):
+        mode = str(rng.choice(list(INTERPOLATIONS)))
+        ops.append({"op": "resize", "width": w0, "height": h0, "interpolation": mode})
+    return ops
+
+
+def _resize(img: np.ndarray, width: int, height: int, interpolation: str) -> np.ndarray:
+    flag = INTERPOLATIONS[interpolation]
+    if flag == cv2.INTER_AREA and (width > img.shape[1] or height > img.shape[0]):
+        flag = cv2.INTER_LINEAR  # area is meant for shrinking
+    return cv2.resize(img, (width, height), interpolation=flag)
+
+
+OPS = {
+    "gaussian_blur": apply_gaussian_blur,
+    "motion_blur": apply_motion_blur,
+    "defocus_blur": apply_defocus_blur,
+    "resize": _resize,
+    "gaussian_noise": apply_gaussian_noise,
+    "shot_noise": apply_shot_noise,
+    "sensor_noise": apply_sensor_noise,
+    "low_light": apply_low_light,
+    "jpeg": apply_jpeg,
+    "webp": apply_webp,
+}
+
+
+def replay_chain(img: np.ndarray, ops: list[dict]) -> np.ndarray:
+    """Apply recorded ops in order (deterministic)."""
+    check_image(img)
+    for op in ops:
+        params = {k: v for k, v in op.items() if k != "op"}
+        img = OPS[op["op"]](img, **params)
+    return img
+
+
+def random_chain_with_params(img: np.ndarray, seed: int, config: ChainConfig | None = None) -> tuple[np.ndarray, list]:
+    """Degrade with a freshly drawn chain; return the image and the ops that made it."""
+    check_image(img)
+    ops = sample_chain(img.shape, np.random.default_rng(seed), config)
+    return replay_chain(img, ops), ops
+
+
+def random_chain(img: np.ndarray, seed: int, config: ChainConfig | None = None) -> np.ndarray:
+    """Degrade with a random high-order chain; same image and seed give identical bytes."""
+    return random_chain_with_params(img, seed, config)[0]
