@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
-from .color import linear_to_uint8, to_float, to_linear, to_uint8
+from .color import SRGB_TO_LINEAR_LUT, linear_to_uint8, to_float, to_linear, to_uint8
 from .noise import _sub_seed, add_sensor_noise_linear
 
 # (exposure scale, gamma, shot gain, read-noise std) in linear light: fewer photons, crushed shadows and the
@@ -37,7 +38,8 @@ def overexposure_params(severity: int, rng: np.random.Generator) -> dict:
 
 
 def apply_overexposure(img: np.ndarray, gain: float) -> np.ndarray:
-    return linear_to_uint8(to_linear(img) * np.float32(gain))
+    # a per-value mapping: compute it for the 256 codes and look it up
+    return cv2.LUT(img, linear_to_uint8(SRGB_TO_LINEAR_LUT * np.float32(gain)))
 
 
 def low_contrast_params(severity: int, rng: np.random.Generator) -> dict:
@@ -45,6 +47,6 @@ def low_contrast_params(severity: int, rng: np.random.Generator) -> dict:
 
 
 def apply_low_contrast(img: np.ndarray, factor: float) -> np.ndarray:
-    x = to_float(img)
-    mean = x.mean(dtype=np.float64)
-    return to_uint8((x - np.float32(mean)) * np.float32(factor) + np.float32(mean))
+    mean = np.float32(img.mean(dtype=np.float64) / 255.0)
+    levels = to_float(np.arange(256, dtype=np.uint8))
+    return cv2.LUT(img, to_uint8((levels - mean) * np.float32(factor) + mean))

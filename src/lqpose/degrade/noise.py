@@ -3,9 +3,13 @@ replays to the identical image."""
 
 from __future__ import annotations
 
+import functools
+from statistics import NormalDist
+
+import cv2
 import numpy as np
 
-from .color import linear_to_uint8, to_float, to_linear, to_uint8
+from .color import linear_to_uint8, to_linear
 
 GAUSSIAN_NOISE_SIGMA = (0.025, 0.05, 0.085, 0.13, 0.2)  # std in [0, 1] display units
 SHOT_NOISE_PHOTONS = (500.0, 160.0, 60.0, 24.0, 10.0)  # photons at full white (fewer = noisier)
@@ -20,8 +24,32 @@ SENSOR_NOISE = (
 )
 
 
+# Below this many expected photons Poisson noise is drawn exactly; above it, a Gaussian with the Poisson
+# variance (skewness < 0.25, indistinguishable in an 8-bit image) is several times faster.
+EXACT_POISSON_BELOW = 16.0
+
+
 def _sub_seed(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**63 - 1))
+
+
+@functools.lru_cache(maxsize=1)
+def _normal_table() -> np.ndarray:
+    nd = NormalDist()
+    t = np.array([nd.inv_cdf((i + 0.5) / 65536) for i in range(65536)], np.float64)
+    return (t / t.std()).astype(np.float32)
+
+
+def fast_normal(rng: np.random.Generator, shape: tuple, scale: float = 1.0) -> np.ndarray:
+    """Normal samples (std `scale`) by inverse-CDF lookup of 16-bit uniform draws.
+
+    About 3x faster than `rng.standard_normal` and bit-exact across machines (little-endian bytes); tails
+    are cut at 4.3 sigma (probability 1.7e-5), which an 8-bit image cannot show anyway.
+    """
+    n = int(np.prod(shape))
+    idx = np.frombuffer(rng.bytes(2 * n), dtype="<u2")
+    table = _normal_table() * np.float32(scale) if scale != 1.0 else _normal_table()
+    return table[idx].reshape(shape)
 
 
 def gaussian_noise_params(severity: int, rng: np.random.Generator) -> dict:
@@ -31,10 +59,11 @@ def gaussian_noise_params(severity: int, rng: np.random.Generator) -> dict:
 def apply_gaussian_noise(img: np.ndarray, sigma: float, seed: int, gray: bool = False) -> np.ndarray:
     """Additive white Gaussian noise in display units; `gray` uses one field for all channels."""
     rng = np.random.default_rng(seed)
-    shape = img.shape[:2] + (1,) if gray else img.shape
-    x = to_float(img)
-    x += rng.standard_normal(shape, dtype=np.float32) * np.float32(sigma)
-    return to_uint8(x)
+    if gray:
+        z = np.repeat(fast_normal(rng, img.shape[:2] + (1,), sigma * 255.0), 3, axis=2)
+    else:
+        z = fast_normal(rng, img.shape, sigma * 255.0)
+    return cv2.add(img, z, dtype=cv2.CV_8U)
 
 
 def shot_noise_params(severity: int, rng: np.random.Generator) -> dict:
@@ -42,10 +71,18 @@ def shot_noise_params(severity: int, rng: np.random.Generator) -> dict:
 
 
 def apply_shot_noise(img: np.ndarray, photons: float, seed: int) -> np.ndarray:
-    """Poisson photon noise: each value is a photon count at `photons` counts per full white."""
+    """Poisson photon noise: each value is a photon count at `photons` counts per full white (exact below
+    EXACT_POISSON_BELOW expected photons, Gaussian with the Poisson variance above)."""
     rng = np.random.default_rng(seed)
-    lam = to_float(img) * np.float32(photons)
-    return to_uint8(rng.poisson(lam).astype(np.float32) / np.float32(photons))
+    levels = np.arange(256, dtype=np.float32)
+    code_per_photon = np.float32(255.0 / photons)
+    noisy = img.astype(np.float32)
+    noisy += np.sqrt(levels * code_per_photon)[img] * fast_normal(rng, img.shape)
+    small = img < EXACT_POISSON_BELOW * code_per_photon
+    if small.any():
+        lam = (levels / code_per_photon)[img[small]]
+        noisy[small] = rng.poisson(lam).astype(np.float32) * code_per_photon
+    return cv2.add(np.zeros_like(img), noisy, dtype=cv2.CV_8U)
 
 
 def impulse_noise_params(severity: int, rng: np.random.Generator) -> dict:
@@ -71,8 +108,8 @@ def correlated_normal(rng: np.random.Generator, shape: tuple, corr: float) -> np
     """Standard normal HxWx3 field whose channels correlate with coefficient `corr` (demosaicing leaks
     noise between colours, so real sensor noise is partly grey)."""
     h, w = shape[:2]
-    shared = rng.standard_normal((h, w, 1), dtype=np.float32)
-    own = rng.standard_normal((h, w, 3), dtype=np.float32)
+    shared = fast_normal(rng, (h, w, 1))
+    own = fast_normal(rng, (h, w, 3))
     return own * np.float32(np.sqrt(1.0 - corr)) + shared * np.float32(np.sqrt(corr))
 
 

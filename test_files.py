@@ -1,0 +1,31 @@
+import os
+
+import numpy as np
+import pytest
+
+from lqpose.files import atomic_write_bytes, write_json
+from lqpose.imageio import read_rgb, write_image
+
+
+def test_interrupted_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
+    target = tmp_path / "a.json"
+    write_json(target, {"v": 1})
+
+    def boom(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_bytes(target, b'{"v": 2}')
+    assert target.read_text().strip().replace(" ", "").replace("\n", "") == '{"v":1}'
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_image_round_trip_is_lossless_png(tmp_path, small_image):
+    write_image(tmp_path / "x.png", small_image)
+    assert np.array_equal(read_rgb(tmp_path / "x.png"), small_image)
+
+
+def test_read_refuses_folder(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        read_rgb(tmp_path)

@@ -1,0 +1,140 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from lqpose.cli import main
+from lqpose.degrade import DEGRADATIONS
+
+
+@pytest.fixture
+def image_dir(tmp_path, small_image) -> Path:
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(d / f"img{i}.jpg"), cv2.cvtColor(np.roll(small_image, 7 * i, axis=1), cv2.COLOR_RGB2BGR))
+    (d / "notes.txt").write_text("not an image, ignored")
+    return d
+
+
+def run(argv, capsys):
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_console_script_is_installed():
+    res = subprocess.run(["lqpose", "--version"], capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.startswith("lqpose ")
+
+
+def test_list_names_every_type_with_family(capsys):
+    code, out, _ = run(["degrade", "--list"], capsys)
+    rows = dict(line.split("\t") for line in out.strip().splitlines())
+    assert code == 0 and len(rows) >= 17
+    for name, spec in DEGRADATIONS.items():
+        assert rows[name] == spec.family
+    assert "chain" in rows
+
+
+def test_single_image_and_params_json(image_dir, tmp_path, capsys):
+    out = tmp_path / "lq.png"
+    code, _, _ = run(["degrade", str(image_dir / "img0.jpg"), str(out), "--type", "motion_blur", "--severity", "3"],
+                     capsys)
+    assert code == 0
+    img = cv2.imread(str(out))
+    assert img.shape == cv2.imread(str(image_dir / "img0.jpg")).shape
+    record = json.loads((tmp_path / "lq.params.json").read_text())
+    assert record["type"] == "motion_blur" and record["severity"] == 3
+    params = record["images"]["img0.jpg"]["params"]
+    assert params["length"] == DEGRADATIONS["motion_blur"].severity_table[2] and 0 <= params["angle"] < 180
+
+
+def test_folder_keeps_names_and_is_byte_identical_across_runs(image_dir, tmp_path, capsys):
+    for run_dir in ("a", "b"):
+        assert run(["degrade", str(image_dir), str(tmp_path / run_dir), "--type", "shot_noise", "--severity", "2",
+                    "--seed", "5"], capsys)[0] == 0
+    assert run(["degrade", str(image_dir), str(tmp_path / "c"), "--type", "shot_noise", "--severity", "2",
+                "--seed", "6"], capsys)[0] == 0
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == ["degrade_params.json", "img0.png", "img1.png", "img2.png"]
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    for name in ("img0.png", "img1.png", "img2.png"):
+        assert (tmp_path / "a" / name).read_bytes() != (tmp_path / "c" / name).read_bytes()
+    assert not list((tmp_path / "a").glob(".*"))  # no temp files left
+
+
+def test_folder_output_matches_single_image_output(image_dir, tmp_path, capsys):
+    run(["degrade", str(image_dir), str(tmp_path / "all"), "--type", "rain", "--severity", "4"], capsys)
+    run(["degrade", str(image_dir / "img1.jpg"), str(tmp_path / "one"), "--type", "rain", "--severity", "4"], capsys)
+    assert (tmp_path / "all" / "img1.png").read_bytes() == (tmp_path / "one" / "img1.png").read_bytes()
+
+
+def test_chain_with_overrides(image_dir, tmp_path, capsys):
+    code, out, _ = run(["degrade", str(image_dir), str(tmp_path / "o"), "--type", "chain", "--set", "shuffle_prob=1"],
+                       capsys)
+    assert code == 0 and "wrote 3 image(s)" in out
+    record = json.loads((tmp_path / "o" / "degrade_params.json").read_text())
+    assert all(isinstance(v["params"], list) and v["params"] for v in record["images"].values())
+
+
+def test_unreadable_file_in_folder_is_counted_and_skipped(image_dir, tmp_path, capsys):
+    (image_dir / "broken.png").write_bytes(b"\x89PNG not really")
+    code, out, _ = run(["degrade", str(image_dir), str(tmp_path / "o"), "--type", "fog", "--severity", "1"], capsys)
+    assert code == 0 and "skipped 1 unreadable" in out
+    record = json.loads((tmp_path / "o" / "degrade_params.json").read_text())
+    assert list(record["skipped"]) == ["broken.png"] and len(record["images"]) == 3
+
+
+def _text(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def _write(path: Path, arr: np.ndarray) -> Path:
+    assert cv2.imwrite(str(path), arr)
+    return path
+
+
+def test_grayscale_and_rgba_are_converted(tmp_path, capsys):
+    gray = _write(tmp_path / "g.png", np.full((20, 30), 90, np.uint8))
+    rgba = _write(tmp_path / "a.png", np.full((20, 30, 4), 90, np.uint8))
+    for src in (gray, rgba):
+        assert run(["degrade", str(src), str(tmp_path / "o"), "--type", "jpeg", "--severity", "1"], capsys)[0] == 0
+        assert cv2.imread(str(tmp_path / "o" / src.name), cv2.IMREAD_UNCHANGED).shape == (20, 30, 3)
+
+
+@pytest.mark.parametrize(
+    "setup, extra, message",
+    [
+        (lambda d: d / "missing.png", ["--type", "fog", "--severity", "1"], "missing.png: no such file"),
+        (lambda d: _text(d / "x.png", "hello"), ["--type", "fog", "--severity", "1"],
+         "x.png: not a readable image"),
+        (lambda d: _write(d / "x.png", np.zeros((5, 5, 3), np.uint16)), ["--type", "fog", "--severity", "1"],
+         "x.png: uint16 image"),
+        (lambda d: _write(d / "x.png", np.zeros((5, 5, 3), np.uint8)), ["--type", "fgo", "--severity", "1"],
+         "unknown degradation type 'fgo'; did you mean fog"),
+        (lambda d: _write(d / "x.png", np.zeros((5, 5, 3), np.uint8)), ["--type", "fog"], "needs --severity"),
+        (lambda d: (d / "empty").mkdir() or d / "empty", ["--type", "fog", "--severity", "1"],
+         "empty: folder holds no images"),
+    ],
+)
+def test_bad_input_one_line_error(setup, extra, message, tmp_path, capsys):
+    src = setup(tmp_path)
+    code, _, err = run(["degrade", str(src), str(tmp_path / "out"), *extra], capsys)
+    assert code != 0
+    assert len(err.strip().splitlines()) == 1 and message in err, err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("severity", ["0", "6", "x"])
+def test_bad_severity_exits_non_zero(severity, tmp_path):
+    res = subprocess.run([sys.executable, "-m", "lqpose.cli", "degrade", "a.png", "b.png", "--type", "fog",
+                          "--severity", severity], capture_output=True, text=True)
+    assert res.returncode != 0 and "severity must be" in res.stderr
+    assert res.stderr.strip().splitlines()[-1].startswith("lqpose degrade: error:")
