@@ -60,21 +60,23 @@ def main() -> None:
     except Exception as e:  # noqa: BLE001 - any import failure means "no peer here"
         corrupt = None
         why = f"{type(e).__name__}: {e}"
-    print(f"image 640x480, severities 1..5, median of {args.repeats} runs, cv2 {cv2.__version__}, "
-          f"{cv2.getNumThreads()} OpenCV threads")
+    print(
+        f"image 640x480, severities 1..5, median of {args.repeats} runs, cv2 {cv2.__version__}, "
+        f"{cv2.getNumThreads()} OpenCV threads"
+    )
     print("| lqpose type | imagecorruptions type | lqpose ms/img | imagecorruptions ms/img | speed-up |")
     print("| --- | --- | ---: | ---: | ---: |")
     ratios = []
     for ours, theirs in COMMON.items():
         ours_ms = statistics.mean(
-            time_call(lambda s=s: degrade(img, ours, s, seed=s), args.repeats) for s in range(1, 6)
+            time_call(lambda s=s, n=ours: degrade(img, n, s, seed=s), args.repeats) for s in range(1, 6)
         )
         if corrupt is None:
             print(f"| {ours} | {theirs} | {ours_ms:.1f} | not installed | - |")
             continue
         try:
             theirs_ms = statistics.mean(
-                time_call(lambda s=s: corrupt(img, corruption_name=theirs, severity=s), max(1, args.repeats // 2))
+                time_call(lambda s=s, n=theirs: corrupt(img, corruption_name=n, severity=s), max(1, args.repeats // 2))
                 for s in range(1, 6)
             )
         except Exception as e:  # noqa: BLE001 - report the peer's crash in the table
@@ -89,8 +91,10 @@ def main() -> None:
         return
     gmean = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
     print(f"\nmedian speed-up: {statistics.median(ratios):.2f}x, slowest type: {min(ratios):.2f}x")
-    print(f"geometric-mean speed-up over {len(ratios)} types that ran: {gmean:.2f}x (target >= 3x) -> "
-          f"{'PASS' if gmean >= 3 else 'MISS'}")
+    print(
+        f"geometric-mean speed-up over {len(ratios)} types that ran: {gmean:.2f}x (target >= 3x) -> "
+        f"{'PASS' if gmean >= 3 else 'MISS'}"
+    )
 
 
 if __name__ == "__main__":

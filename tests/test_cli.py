@@ -43,8 +43,9 @@ def test_list_names_every_type_with_family(capsys):
 
 def test_single_image_and_params_json(image_dir, tmp_path, capsys):
     out = tmp_path / "lq.png"
-    code, _, _ = run(["degrade", str(image_dir / "img0.jpg"), str(out), "--type", "motion_blur", "--severity", "3"],
-                     capsys)
+    code, _, _ = run(
+        ["degrade", str(image_dir / "img0.jpg"), str(out), "--type", "motion_blur", "--severity", "3"], capsys
+    )
     assert code == 0
     img = cv2.imread(str(out))
     assert img.shape == cv2.imread(str(image_dir / "img0.jpg")).shape
@@ -56,10 +57,30 @@ def test_single_image_and_params_json(image_dir, tmp_path, capsys):
 
 def test_folder_keeps_names_and_is_byte_identical_across_runs(image_dir, tmp_path, capsys):
     for run_dir in ("a", "b"):
-        assert run(["degrade", str(image_dir), str(tmp_path / run_dir), "--type", "shot_noise", "--severity", "2",
-                    "--seed", "5"], capsys)[0] == 0
-    assert run(["degrade", str(image_dir), str(tmp_path / "c"), "--type", "shot_noise", "--severity", "2",
-                "--seed", "6"], capsys)[0] == 0
+        assert (
+            run(
+                [
+                    "degrade",
+                    str(image_dir),
+                    str(tmp_path / run_dir),
+                    "--type",
+                    "shot_noise",
+                    "--severity",
+                    "2",
+                    "--seed",
+                    "5",
+                ],
+                capsys,
+            )[0]
+            == 0
+        )
+    assert (
+        run(
+            ["degrade", str(image_dir), str(tmp_path / "c"), "--type", "shot_noise", "--severity", "2", "--seed", "6"],
+            capsys,
+        )[0]
+        == 0
+    )
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert names == ["degrade_params.json", "img0.png", "img1.png", "img2.png"]
     for name in names:
@@ -76,8 +97,9 @@ def test_folder_output_matches_single_image_output(image_dir, tmp_path, capsys):
 
 
 def test_chain_with_overrides(image_dir, tmp_path, capsys):
-    code, out, _ = run(["degrade", str(image_dir), str(tmp_path / "o"), "--type", "chain", "--set", "shuffle_prob=1"],
-                       capsys)
+    code, out, _ = run(
+        ["degrade", str(image_dir), str(tmp_path / "o"), "--type", "chain", "--set", "shuffle_prob=1"], capsys
+    )
     assert code == 0 and "wrote 3 image(s)" in out
     record = json.loads((tmp_path / "o" / "degrade_params.json").read_text())
     assert all(isinstance(v["params"], list) and v["params"] for v in record["images"].values())
@@ -113,15 +135,23 @@ def test_grayscale_and_rgba_are_converted(tmp_path, capsys):
     "setup, extra, message",
     [
         (lambda d: d / "missing.png", ["--type", "fog", "--severity", "1"], "missing.png: no such file"),
-        (lambda d: _text(d / "x.png", "hello"), ["--type", "fog", "--severity", "1"],
-         "x.png: not a readable image"),
-        (lambda d: _write(d / "x.png", np.zeros((5, 5, 3), np.uint16)), ["--type", "fog", "--severity", "1"],
-         "x.png: uint16 image"),
-        (lambda d: _write(d / "x.png", np.zeros((5, 5, 3), np.uint8)), ["--type", "fgo", "--severity", "1"],
-         "unknown degradation type 'fgo'; did you mean fog"),
+        (lambda d: _text(d / "x.png", "hello"), ["--type", "fog", "--severity", "1"], "x.png: not a readable image"),
+        (
+            lambda d: _write(d / "x.png", np.zeros((5, 5, 3), np.uint16)),
+            ["--type", "fog", "--severity", "1"],
+            "x.png: uint16 image",
+        ),
+        (
+            lambda d: _write(d / "x.png", np.zeros((5, 5, 3), np.uint8)),
+            ["--type", "fgo", "--severity", "1"],
+            "unknown degradation type 'fgo'; did you mean fog",
+        ),
         (lambda d: _write(d / "x.png", np.zeros((5, 5, 3), np.uint8)), ["--type", "fog"], "needs --severity"),
-        (lambda d: (d / "empty").mkdir() or d / "empty", ["--type", "fog", "--severity", "1"],
-         "empty: folder holds no images"),
+        (
+            lambda d: (d / "empty").mkdir() or d / "empty",
+            ["--type", "fog", "--severity", "1"],
+            "empty: folder holds no images",
+        ),
     ],
 )
 def test_bad_input_one_line_error(setup, extra, message, tmp_path, capsys):
@@ -134,7 +164,10 @@ def test_bad_input_one_line_error(setup, extra, message, tmp_path, capsys):
 
 @pytest.mark.parametrize("severity", ["0", "6", "x"])
 def test_bad_severity_exits_non_zero(severity, tmp_path):
-    res = subprocess.run([sys.executable, "-m", "lqpose.cli", "degrade", "a.png", "b.png", "--type", "fog",
-                          "--severity", severity], capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "lqpose.cli", "degrade", "a.png", "b.png", "--type", "fog", "--severity", severity],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode != 0 and "severity must be" in res.stderr
     assert res.stderr.strip().splitlines()[-1].startswith("lqpose degrade: error:")

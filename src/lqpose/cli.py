@@ -29,10 +29,13 @@ def _cmd_degrade(args: argparse.Namespace) -> int:
         chain_config = load_config(ChainConfig, args.chain_config, args.set)
     elif args.severity is None:
         raise ValueError(f"--type {args.type} needs --severity 1..5")
-    record = degrade_path(args.input, args.output, args.type, args.severity, args.seed, chain_config,
-                          keep_ext=args.keep_ext)
-    print(f"wrote {len(record['images'])} image(s) to {args.output}"
-          + (f"; skipped {len(record['skipped'])} unreadable" if record["skipped"] else ""))
+    record = degrade_path(
+        args.input, args.output, args.type, args.severity, args.seed, chain_config, keep_ext=args.keep_ext
+    )
+    print(
+        f"wrote {len(record['images'])} image(s) to {args.output}"
+        + (f"; skipped {len(record['skipped'])} unreadable" if record["skipped"] else "")
+    )
     return 0
 
 

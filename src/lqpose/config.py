@@ -52,7 +52,7 @@ def _coerce(value, tp, where: str):
         if origin is tuple and args and args[-1] is not Ellipsis:
             if len(value) != len(args):
                 raise ConfigError(f"{where}: expected {len(args)} values, got {len(value)}")
-            return tuple(_coerce(v, a, where) for v, a in zip(value, args))
+            return tuple(_coerce(v, a, where) for v, a in zip(value, args, strict=True))
         item = args[0] if args else typing.Any
         out = [_coerce(v, item, where) for v in value]
         return tuple(out) if origin is tuple else out

@@ -39,8 +39,12 @@ def _cell(img: np.ndarray, crop: tuple[slice, slice]) -> np.ndarray:
 
 
 def degradation_grid(
-    img: np.ndarray, severities: tuple[int, ...] = (1, 3, 5), seed: int = 0, image_id: str = "astronaut",
-    crop: tuple[slice, slice] | None = None, blocks: int = 2,
+    img: np.ndarray,
+    severities: tuple[int, ...] = (1, 3, 5),
+    seed: int = 0,
+    image_id: str = "astronaut",
+    crop: tuple[slice, slice] | None = None,
+    blocks: int = 2,
 ) -> tuple[np.ndarray, dict]:
     """Labelled grid: one row per type (clean + each severity), split into `blocks` side-by-side columns."""
     h, w = img.shape[:2]
@@ -50,8 +54,14 @@ def degradation_grid(
     block_w = LABEL_W + CELL * (1 + len(severities))
     canvas = np.full((HEADER_H + rows_per_block * CELL, blocks * block_w, 3), 255, np.uint8)
     clean = _cell(img, crop)
-    record: dict = {"lqpose_version": __version__, "image": image_id, "seed": seed, "severities": list(severities),
-                    "crop_yx": [crop[0].start, crop[0].stop, crop[1].start, crop[1].stop], "types": {}}
+    record: dict = {
+        "lqpose_version": __version__,
+        "image": image_id,
+        "seed": seed,
+        "severities": list(severities),
+        "crop_yx": [crop[0].start, crop[0].stop, crop[1].start, crop[1].stop],
+        "types": {},
+    }
     for b in range(blocks):
         x0 = b * block_w
         _text(canvas, "clean", (x0 + LABEL_W + 8, 24))

@@ -27,8 +27,18 @@ def test_chain_is_two_rounds_with_a_resize_back():
     chains = [sample_chain((300, 200, 3), rng, cfg) for _ in range(200)]
     kinds = [op["op"] for ops in chains for op in ops]
     # every family of stage appears, and the second round doubles blur/noise/compression often
-    for kind in ("gaussian_blur", "motion_blur", "defocus_blur", "resize", "gaussian_noise", "shot_noise",
-                 "sensor_noise", "jpeg", "webp", "low_light"):
+    for kind in (
+        "gaussian_blur",
+        "motion_blur",
+        "defocus_blur",
+        "resize",
+        "gaussian_noise",
+        "shot_noise",
+        "sensor_noise",
+        "jpeg",
+        "webp",
+        "low_light",
+    ):
         assert kind in kinds
     assert np.mean([sum(op["op"] == "jpeg" or op["op"] == "webp" for op in ops) for ops in chains]) > 1.5
     for ops in chains:

@@ -9,8 +9,16 @@ from skimage.metrics import structural_similarity
 
 from lqpose.degrade import DEGRADATIONS, FAMILIES, SEVERITIES, degrade, degrade_with_params, get_spec, image_seed
 
-STOCHASTIC = {"motion_blur", "gaussian_noise", "shot_noise", "impulse_noise", "sensor_noise", "low_light",
-              "fog", "rain"}
+STOCHASTIC = {
+    "motion_blur",
+    "gaussian_noise",
+    "shot_noise",
+    "impulse_noise",
+    "sensor_noise",
+    "low_light",
+    "fog",
+    "rain",
+}
 # Deterministic by nature: the seed cannot change them (nothing random is drawn).
 DETERMINISTIC = set(DEGRADATIONS) - STOCHASTIC
 # Types whose PSNR to the clean image need not fall with severity. None of ours: every table was chosen so
@@ -49,12 +57,12 @@ def test_shape_dtype_and_size_kept(name, small_image):
 def test_quality_falls_with_severity(name, astronaut):
     outs = [degrade(astronaut, name, s, seed=image_seed(0, "astronaut", name, s)) for s in SEVERITIES]
     ssims = [ssim(astronaut, o) for o in outs]
-    assert all(a > b for a, b in zip(ssims, ssims[1:])), (name, ssims)
+    assert all(a > b for a, b in zip(ssims, ssims[1:], strict=False)), (name, ssims)
     assert ssims[0] >= 0.75, f"{name} severity 1 should be barely visible, SSIM {ssims[0]:.3f}"
     assert ssims[0] - ssims[-1] >= 0.1, f"{name} severity 5 should be hard, SSIM {ssims}"
     if name not in NOT_PSNR_MONOTONE:
         psnrs = [psnr(astronaut, o) for o in outs]
-        assert all(a > b for a, b in zip(psnrs, psnrs[1:])), (name, psnrs)
+        assert all(a > b for a, b in zip(psnrs, psnrs[1:], strict=False)), (name, psnrs)
 
 
 @pytest.mark.parametrize("name", list(DEGRADATIONS))
@@ -114,8 +122,9 @@ def _centroid(img: np.ndarray, cy: float, cx: float, r: int = 24) -> tuple[float
 
 
 # Only the types that mix neighbouring pixels can move content; the others act per pixel (plus noise).
-@pytest.mark.parametrize("name", ["gaussian_blur", "motion_blur", "defocus_blur", "downscale", "pixelate",
-                                  "jpeg", "webp"])
+@pytest.mark.parametrize(
+    "name", ["gaussian_blur", "motion_blur", "defocus_blur", "downscale", "pixelate", "jpeg", "webp"]
+)
 @pytest.mark.parametrize("severity", [1, 3, 5])
 def test_content_does_not_move(name, severity):
     cy, cx = 40.3, 70.6

@@ -92,10 +92,19 @@ def _noise_op(r: ChainRound, rng: np.random.Generator) -> dict:
     if u < r.poisson_prob:
         return {"op": "shot_noise", "photons": _u(rng, r.poisson_photons), "seed": _seed(rng)}
     if u < r.poisson_prob + r.sensor_prob:
-        return {"op": "sensor_noise", "gain": _u(rng, (0.001, 0.015), 5), "read": _u(rng, (0.001, 0.01), 5),
-                "corr": 0.6, "seed": _seed(rng)}
-    return {"op": "gaussian_noise", "sigma": _u(rng, r.gaussian_sigma_noise, 5), "seed": _seed(rng),
-            "gray": bool(rng.random() < r.gray_noise_prob)}
+        return {
+            "op": "sensor_noise",
+            "gain": _u(rng, (0.001, 0.015), 5),
+            "read": _u(rng, (0.001, 0.01), 5),
+            "corr": 0.6,
+            "seed": _seed(rng),
+        }
+    return {
+        "op": "gaussian_noise",
+        "sigma": _u(rng, r.gaussian_sigma_noise, 5),
+        "seed": _seed(rng),
+        "gray": bool(rng.random() < r.gray_noise_prob),
+    }
 
 
 def _compression_op(r: ChainRound, rng: np.random.Generator) -> dict:
@@ -132,9 +141,17 @@ def sample_chain(shape: tuple, rng: np.random.Generator, config: ChainConfig | N
             elif stage == "compression" and rng.random() < r.compression_prob:
                 ops.append(_compression_op(r, rng))
             elif stage == "low_light":
-                ops.append({"op": "low_light", "scale": _u(rng, cfg.low_light_scale), "gamma": _u(rng, (1.0, 1.3)),
-                            "gain": _u(rng, (0.001, 0.01), 5), "read": _u(rng, (0.001, 0.006), 5), "corr": 0.6,
-                            "seed": _seed(rng)})
+                ops.append(
+                    {
+                        "op": "low_light",
+                        "scale": _u(rng, cfg.low_light_scale),
+                        "gamma": _u(rng, (1.0, 1.3)),
+                        "gain": _u(rng, (0.001, 0.01), 5),
+                        "read": _u(rng, (0.001, 0.006), 5),
+                        "corr": 0.6,
+                        "seed": _seed(rng),
+                    }
+                )
     if (h, w) != (h0, w0):
         mode = str(rng.choice(list(INTERPOLATIONS)))
         ops.append({"op": "resize", "width": w0, "height": h0, "interpolation": mode})

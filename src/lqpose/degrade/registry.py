@@ -52,7 +52,7 @@ DEGRADATIONS: dict[str, DegradationSpec] = {
         _spec("gaussian_noise", "noise", noise, noise.GAUSSIAN_NOISE_SIGMA, "additive Gaussian noise, std"),
         _spec("shot_noise", "noise", noise, noise.SHOT_NOISE_PHOTONS, "Poisson noise, photons at full white"),
         _spec("impulse_noise", "noise", noise, noise.IMPULSE_NOISE_AMOUNT, "salt and pepper, fraction of values"),
-        _spec("sensor_noise", "noise", noise, noise.SENSOR_NOISE, "read+shot noise in linear light, (gain, read, corr)"),
+        _spec("sensor_noise", "noise", noise, noise.SENSOR_NOISE, "linear-light read+shot noise, (gain, read, corr)"),
         _spec("low_light", "light", light, light.LOW_LIGHT, "night capture, (exposure, gamma, gain, read)"),
         _spec("overexposure", "light", light, light.OVEREXPOSURE_GAIN, "exposure gain with clipping"),
         _spec("low_contrast", "light", light, light.LOW_CONTRAST_FACTOR, "remaining contrast"),
