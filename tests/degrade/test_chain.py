@@ -80,3 +80,10 @@ def test_chain_config_from_yaml_with_overrides(tmp_path):
         load_config(ChainConfig, path, ["shufle_prob=0.1"])
     with pytest.raises(ConfigError, match="expected a number"):
         load_config(ChainConfig, None, ["second.blur_prob=high"])
+
+
+def test_shipped_chain_yaml_is_the_default():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "configs" / "chain.yaml"
+    assert load_config(ChainConfig, path) == ChainConfig()
