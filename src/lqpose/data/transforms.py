@@ -1,0 +1,109 @@
+"""Top-down geometry: person box -> affine crop (UDP), and training augmentation (scale, rotation, flip with
+keypoint swap, half-body). Every function maps keypoints with the same matrix it warps the image with."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..keypoints import KeypointSpec
+
+UPPER_BODY_WORDS = ("nose", "eye", "ear", "head", "neck", "thorax", "shoulder", "elbow", "wrist")
+
+
+@dataclass
+class AugmentConfig:
+    scale: tuple[float, float] = (0.75, 1.25)  # random box scale range
+    rotation: float = 40.0  # max |degrees|
+    rotation_prob: float = 0.6
+    flip_prob: float = 0.5
+    half_body_prob: float = 0.3
+    half_body_min_keypoints: int = 8
+    shift: float = 0.1  # random centre shift, fraction of the box size
+
+
+def box_to_center_scale(bbox, aspect: float, padding: float = 1.25) -> tuple[np.ndarray, np.ndarray]:
+    """x, y, w, h box -> centre and (w, h) in pixels, grown to the input aspect ratio (w / h) and padded."""
+    x, y, w, h = (float(v) for v in bbox)
+    center = np.array([x + w * 0.5, y + h * 0.5], np.float32)
+    if w > aspect * h:
+        h = w / aspect
+    else:
+        w = h * aspect
+    return center, np.array([w * padding, h * padding], np.float32)
+
+
+def warp_matrix(center, scale, rotation: float, output_size: tuple[int, int]) -> np.ndarray:
+    """2x3 affine (UDP) taking image pixels to crop pixels: the box centre goes to the crop centre
+    ((W-1)/2, (H-1)/2) and the box width spans W-1 pixel steps; rotation in degrees, counter-clockwise."""
+    out_w, out_h = output_size
+    s = (out_w - 1) / float(scale[0])
+    a = math.radians(rotation)
+    cos, sin = math.cos(a) * s, math.sin(a) * s
+    cx, cy = float(center[0]), float(center[1])
+    return np.array(
+        [
+            [cos, sin, (out_w - 1) / 2 - cos * cx - sin * cy],
+            [-sin, cos, (out_h - 1) / 2 + sin * cx - cos * cy],
+        ],
+        np.float32,
+    )
+
+
+def flip_matrix(output_size: tuple[int, int]) -> np.ndarray:
+    """Horizontal mirror of the crop: x -> (W - 1) - x."""
+    return np.array([[-1, 0, output_size[0] - 1], [0, 1, 0]], np.float32)
+
+
+def compose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Affine `a` after `b` (both 2x3)."""
+    a3 = np.vstack([a, [0, 0, 1]])
+    b3 = np.vstack([b, [0, 0, 1]])
+    return (a3 @ b3)[:2].astype(np.float32)
+
+
+def invert(m: np.ndarray) -> np.ndarray:
+    return cv2.invertAffineTransform(m.astype(np.float64)).astype(np.float32)
+
+
+def transform_points(points: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Apply a 2x3 affine to (..., 2) points."""
+    return points @ m[:, :2].T + m[:, 2]
+
+
+def crop(img: np.ndarray, m: np.ndarray, output_size: tuple[int, int]) -> np.ndarray:
+    return cv2.warpAffine(img, m, output_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+def half_body(keypoints: np.ndarray, spec: KeypointSpec, aspect: float, rng: np.random.Generator):
+    """Centre and scale of the upper or lower body alone (a common augmentation), or None if too few joints."""
+    vis = keypoints[:, 2] > 0
+    upper = np.array([any(w in n for w in UPPER_BODY_WORDS) for n in spec.names])
+    part = upper if rng.random() < 0.5 else ~upper
+    chosen = keypoints[vis & part, :2]
+    if len(chosen) < 2:
+        chosen = keypoints[vis & ~part, :2]
+    if len(chosen) < 2:
+        return None
+    (x1, y1), (x2, y2) = chosen.min(0), chosen.max(0)
+    center, scale = box_to_center_scale([x1, y1, x2 - x1, y2 - y1], aspect, padding=1.5)
+    return center, scale
+
+
+def sample_augmentation(
+    center: np.ndarray, scale: np.ndarray, keypoints: np.ndarray, spec: KeypointSpec, aspect: float,
+    cfg: AugmentConfig, rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, float, bool]:
+    """Draw one training augmentation: (centre, scale, rotation degrees, flip)."""
+    if (keypoints[:, 2] > 0).sum() >= cfg.half_body_min_keypoints and rng.random() < cfg.half_body_prob:
+        hb = half_body(keypoints, spec, aspect, rng)
+        if hb is not None:
+            center, scale = hb
+    center = center + rng.uniform(-cfg.shift, cfg.shift, 2).astype(np.float32) * scale
+    scale = scale * np.float32(rng.uniform(*cfg.scale))
+    rotation = float(rng.uniform(-cfg.rotation, cfg.rotation)) if rng.random() < cfg.rotation_prob else 0.0
+    flip = bool(rng.random() < cfg.flip_prob)
+    return center.astype(np.float32), scale.astype(np.float32), rotation, flip
