@@ -48,6 +48,38 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .engine.train import TrainConfig, train
+
+    cfg = load_config(TrainConfig, args.config, args.set)
+    run_dir = train(cfg, resume=args.resume)
+    print(f"run folder: {run_dir}")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .engine.evaluate import format_metrics, run_eval
+    from .engine.train import load_poseset
+
+    degradation = None
+    if args.degrade:
+        name, _, sev = args.degrade.partition(":")
+        degradation = (name, _severity(sev or "x"))
+    gt = load_poseset(args.format, args.ann, args.images or "", args.keypoints or "")
+    metrics = run_eval(gt, args.out, args.checkpoint, args.predictions, args.boxes, args.score_thr, degradation,
+                       not args.no_flip, args.batch_size, args.seed, args.device or _default_device())  # fmt: skip
+    print(format_metrics(metrics))
+    print(f"wrote {args.out}/results.json and {args.out}/metrics.json")
+    return 0
+
+
+def _default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def _severity(text: str) -> int:
     try:
         value = int(text)
@@ -75,6 +107,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chain-config", help="YAML with a ChainConfig (only for --type chain)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="ChainConfig override")
     p.set_defaults(func=_cmd_degrade)
+
+    p = sub.add_parser("train", help="train a student from a YAML config")
+    p.add_argument("config", help="YAML TrainConfig (see configs/)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. optim.lr=1e-3")
+    p.add_argument("--resume", help="checkpoint to continue from (exact resume)")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("eval", help="score a checkpoint or outside predictions on an annotated set")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", help="lqpose training checkpoint")
+    src.add_argument("--predictions", help="COCO-format keypoint results json from any source")
+    p.add_argument("--ann", required=True, help="annotation file (COCO-style json or MPII json)")
+    p.add_argument("--images", help="image folder (default: the annotation file's folder)")
+    p.add_argument("--format", default="coco", choices=["coco", "mpii"])
+    p.add_argument("--keypoints", help="keypoint layout name when the file does not name its keypoints")
+    p.add_argument("--boxes", help="person detections json (COCO results); default: ground-truth boxes")
+    p.add_argument("--score-thr", type=float, default=0.0, help="minimum detection score")
+    p.add_argument("--degrade", metavar="TYPE:SEVERITY", help="degrade each image before cropping")
+    p.add_argument("--no-flip", action="store_true", help="disable flip test")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("demo", help="quick-start job on embedded photos")
     p.add_argument("--out", default="demo", help="output folder (default: demo/)")

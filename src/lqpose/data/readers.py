@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..keypoints import COCO17, MPII16, KeypointSpec, spec_from_names
+from ..keypoints import MPII16, KeypointSpec, spec_from_names
 from .records import Instance, clip_box
 
 log = logging.getLogger(__name__)
@@ -71,8 +71,9 @@ def read_coco(ann_file: str | Path, images_dir: str | Path | None = None, spec: 
         if first is not None and len(first) != 3 * len(names) and len(first) % 3 == 0:
             # e.g. HumanArt: 21 names in the category, the 17 COCO ones in "keypoints"
             names = names[: len(first) // 3]
-        spec = spec_from_names(names, None if len(names) != len(person["keypoints"]) else person.get("skeleton"),
-                               name=ann_file.stem)
+        spec = spec_from_names(
+            names, None if len(names) != len(person["keypoints"]) else person.get("skeleton"), name=ann_file.stem
+        )
     cat_id = person["id"] if person else 1
     images = {}
     for img in data["images"]:
@@ -95,8 +96,13 @@ def read_coco(ann_file: str | Path, images_dir: str | Path | None = None, spec: 
         kps = ann.get("keypoints")
         if kps is None or len(kps) != 3 * k:
             skipped["bad_keypoints"] += 1
-            log.warning("%s: annotation %s has %s keypoint values, expected %d; skipped", ann_file,
-                        ann.get("id"), None if kps is None else len(kps), 3 * k)
+            log.warning(
+                "%s: annotation %s has %s keypoint values, expected %d; skipped",
+                ann_file,
+                ann.get("id"),
+                None if kps is None else len(kps),
+                3 * k,
+            )
             continue
         kps = np.asarray(kps, np.float32).reshape(k, 3)
         kps[kps[:, 2] <= 0] = 0.0
@@ -186,8 +192,18 @@ def read_mpii(ann_file: str | Path, images_dir: str | Path | None = None) -> Pos
             head = 0.6 * float(np.hypot(x2 - x1, y2 - y1))  # the official MPII rule
         else:
             head = float(0.6 * np.sqrt(2) * np.linalg.norm(joints[9] - joints[8]))
-        instances.append(Instance(str(path), image_id, bbox, kps, float(bbox[2] * bbox[3]), (w, h), ann_id=n,
-                                  extra={"head_size": head, "center": center.tolist(), "scale": scale}))
+        instances.append(
+            Instance(
+                str(path),
+                image_id,
+                bbox,
+                kps,
+                float(bbox[2] * bbox[3]),
+                (w, h),
+                ann_id=n,
+                extra={"head_size": head, "center": center.tolist(), "scale": scale},
+            )
+        )
     return PoseSet(MPII16, instances, images, str(ann_file), "mpii")
 
 
@@ -224,8 +240,17 @@ def read_detections(det_file: str | Path, gt: PoseSet, score_thr: float = 0.0) -
         bbox = clip_box(d["bbox"], info["width"], info["height"])
         if bbox[2] < 1 or bbox[3] < 1:
             continue
-        out.append(Instance(path, int(d["image_id"]), bbox, np.zeros((k, 3), np.float32), float(bbox[2] * bbox[3]),
-                            (info["width"], info["height"]), score=float(d.get("score", 1.0))))
+        out.append(
+            Instance(
+                path,
+                int(d["image_id"]),
+                bbox,
+                np.zeros((k, 3), np.float32),
+                float(bbox[2] * bbox[3]),
+                (info["width"], info["height"]),
+                score=float(d.get("score", 1.0)),
+            )
+        )
     if unknown:
         log.warning("%s: %d detections name images that are not in the ground truth; skipped", det_file, unknown)
     return out

@@ -94,8 +94,13 @@ def half_body(keypoints: np.ndarray, spec: KeypointSpec, aspect: float, rng: np.
 
 
 def sample_augmentation(
-    center: np.ndarray, scale: np.ndarray, keypoints: np.ndarray, spec: KeypointSpec, aspect: float,
-    cfg: AugmentConfig, rng: np.random.Generator,
+    center: np.ndarray,
+    scale: np.ndarray,
+    keypoints: np.ndarray,
+    spec: KeypointSpec,
+    aspect: float,
+    cfg: AugmentConfig,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, float, bool]:
     """Draw one training augmentation: (centre, scale, rotation degrees, flip)."""
     if (keypoints[:, 2] > 0).sum() >= cfg.half_body_min_keypoints and rng.random() < cfg.half_body_prob:

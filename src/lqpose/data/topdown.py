@@ -1,0 +1,188 @@
+"""Top-down samples: one person crop (UDP affine) with its heatmap targets, optionally paired with the same
+crop of a degraded (LQ) version of the whole image, for distillation.
+
+The LQ image is made by degrading the *full* image at its native resolution and then cropping with the very
+same matrix, so blur kernels and noise grain have realistic sizes and the pair is pixel-aligned.
+Randomness comes from (seed, epoch, index): any sample is reproducible, whatever the worker layout.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from ..codec import HeatmapCodec
+from ..degrade import DEGRADATIONS, ChainConfig, degrade, image_seed, random_chain
+from ..imageio import read_rgb
+from ..keypoints import KeypointSpec
+from .records import Instance
+from .transforms import (
+    AugmentConfig,
+    box_to_center_scale,
+    compose,
+    crop,
+    flip_matrix,
+    sample_augmentation,
+    transform_points,
+    warp_matrix,
+)  # fmt: skip
+
+log = logging.getLogger(__name__)
+
+MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255
+STD = np.array([0.229, 0.224, 0.225], np.float32) * 255
+
+
+@dataclass
+class LQConfig:
+    """How the LQ member of a training pair is made."""
+
+    mode: str = "none"  # none | fixed | chain | mix (chain with chain_prob, else a random listed type)
+    types: list[str] = field(default_factory=list)  # empty = every type
+    severities: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
+    chain_prob: float = 0.5
+    chain: ChainConfig = field(default_factory=ChainConfig)
+
+    def validate(self) -> None:
+        if self.mode not in ("none", "fixed", "chain", "mix"):
+            raise ValueError(f"lq.mode must be none, fixed, chain or mix, got {self.mode!r}")
+        for t in self.types:
+            if t not in DEGRADATIONS:
+                raise ValueError(f"lq.types: unknown degradation type {t!r}")
+        if any(s not in (1, 2, 3, 4, 5) for s in self.severities) or not self.severities:
+            raise ValueError(f"lq.severities must be within 1..5, got {self.severities}")
+
+
+def normalize(img: np.ndarray) -> torch.Tensor:
+    """RGB uint8 HxWx3 -> float (3, H, W), ImageNet mean/std (what timm backbones expect)."""
+    return torch.from_numpy(((img.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1).copy())
+
+
+def make_lq(img: np.ndarray, cfg: LQConfig, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """Degrade a full image per `cfg`; returns the image and the severity (0 for clean, 3 nominal for chain)."""
+    seed = int(rng.integers(0, 2**63 - 1))
+    if cfg.mode == "chain" or (cfg.mode == "mix" and rng.random() < cfg.chain_prob):
+        return random_chain(img, seed, cfg.chain), 3
+    types = cfg.types or list(DEGRADATIONS)
+    name = types[int(rng.integers(len(types)))]
+    severity = int(cfg.severities[int(rng.integers(len(cfg.severities)))])
+    return degrade(img, name, severity, seed), severity
+
+
+class TopDownDataset(Dataset):
+    """Person crops with heatmap targets. `train=True` augments; `lq` adds a pixel-aligned LQ crop;
+    `eval_degrade=(type, severity)` degrades the input itself (seeded per image) for LQ evaluation."""
+
+    def __init__(
+        self,
+        instances: list[Instance],
+        spec: KeypointSpec,
+        codec: HeatmapCodec,
+        train: bool = False,
+        augment: AugmentConfig | None = None,
+        lq: LQConfig | None = None,
+        eval_degrade: tuple[str, int] | None = None,
+        seed: int = 0,
+    ):
+        self.instances = instances
+        self.spec = spec
+        self.codec = codec
+        self.train = train
+        self.augment = augment or AugmentConfig()
+        self.lq = lq if lq is not None and lq.mode != "none" else None
+        if self.lq:
+            self.lq.validate()
+        self.eval_degrade = eval_degrade
+        self.seed = seed
+        self.epoch = 0
+        self.aspect = codec.input_size[0] / codec.input_size[1]
+
+    def __len__(self) -> int:
+        return len(self.instances)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def _read(self, index: int) -> tuple[int, np.ndarray, int]:
+        """Read the instance's image; a missing or corrupt one is logged and replaced by the next instance."""
+        bad = 0
+        for step in range(len(self.instances)):
+            j = (index + step) % len(self.instances)
+            try:
+                return j, read_rgb(self.instances[j].image_path), bad
+            except (OSError, ValueError) as e:
+                bad += 1
+                log.warning("skipped unreadable training image (%s)", e)
+        raise RuntimeError("no readable image in the whole dataset")
+
+    def __getitem__(self, index: int) -> dict:
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        index, img, bad = self._read(index)
+        inst = self.instances[index]
+        if self.eval_degrade is not None:
+            name, severity = self.eval_degrade
+            img = degrade(img, name, severity, image_seed(self.seed, inst.image_id, name, severity))
+        center, scale = box_to_center_scale(inst.bbox, self.aspect)
+        rotation, flip = 0.0, False
+        if self.train:
+            center, scale, rotation, flip = sample_augmentation(
+                center, scale, inst.keypoints, self.spec, self.aspect, self.augment, rng
+            )
+        size = self.codec.input_size
+        m = warp_matrix(center, scale, rotation, size)
+        if flip:
+            m = compose(flip_matrix(size), m)
+        kps = inst.keypoints.copy()
+        kps[:, :2] = transform_points(kps[:, :2], m)
+        if flip:
+            kps = kps[self.spec.flip_index]
+        kps[kps[:, 2] <= 0] = 0.0
+        heatmaps, weights = self.codec.encode(kps)
+        sample = {
+            "image": normalize(crop(img, m, size)),
+            "heatmaps": torch.from_numpy(heatmaps),
+            "weights": torch.from_numpy(weights),
+            "matrix": torch.from_numpy(m),
+            "index": index,
+            "bad_reads": bad,
+        }
+        if self.lq is not None:
+            lq_img, severity = make_lq(img, self.lq, rng)
+            sample["lq_image"] = normalize(crop(lq_img, m, size))
+            sample["lq_severity"] = severity
+        return sample
+
+
+class EpochSampler(Sampler[int]):
+    """Deterministic per-epoch order from (seed, epoch), sharded across DDP ranks, trimmed to whole batches,
+    and able to start mid-epoch (`start_batch`) so a resumed run sees exactly the batches it would have."""
+
+    def __init__(self, n: int, batch_size: int, seed: int = 0, shuffle: bool = True, rank: int = 0, world: int = 1):
+        self.n, self.batch_size, self.seed, self.shuffle = n, batch_size, seed, shuffle
+        self.rank, self.world = rank, world
+        self.epoch = 0
+        self.start_batch = 0
+
+    def batches_per_epoch(self) -> int:
+        return (self.n // self.world) // self.batch_size
+
+    def set_epoch(self, epoch: int, start_batch: int = 0) -> None:
+        self.epoch, self.start_batch = epoch, start_batch
+
+    def _indices(self) -> list[int]:
+        order = (
+            np.random.default_rng([self.seed, self.epoch]).permutation(self.n) if self.shuffle else np.arange(self.n)
+        )
+        per_rank = self.batches_per_epoch() * self.batch_size
+        mine = order[self.rank :: self.world][:per_rank]
+        return [int(i) for i in mine[self.start_batch * self.batch_size :]]
+
+    def __iter__(self):
+        return iter(self._indices())
+
+    def __len__(self) -> int:
+        return len(self._indices())

@@ -1,0 +1,1 @@
+"""Training (single process or torchrun DDP), checkpoints with exact resume, and evaluation."""

@@ -1,0 +1,83 @@
+"""Checkpoints are plain dicts of tensors, numbers, strings and lists (loadable with weights_only=True),
+written atomically (temp file + rename)."""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..files import atomic_write_bytes
+
+
+def rng_state() -> dict:
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": _numpy_state(),
+        "python": _python_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _numpy_state() -> list:
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return [name, torch.from_numpy(np.asarray(keys, np.int64)), int(pos), int(has_gauss), float(cached)]
+
+
+def _python_state() -> list:
+    version, internal, gauss = random.getstate()
+    return [int(version), torch.tensor(internal, dtype=torch.int64), gauss]
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(int(v) for v in internal.tolist()), gauss))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_checkpoint(path: str | Path, payload: dict) -> None:
+    buf = io.BytesIO()
+    torch.save({"lqpose_version": __version__, **payload}, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - torch raises many kinds for a bad file
+        raise ValueError(f"{path}: not a readable lqpose checkpoint ({type(e).__name__})") from None
+
+
+def load_student_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
+    """Rebuild the trained student, its keypoint layout and its codec from a training checkpoint."""
+    from ..codec import codec_for
+    from ..config import from_dict
+    from ..keypoints import KeypointSpec, spec_from_names
+    from ..models.student import StudentConfig, build_student
+
+    ckpt = load_checkpoint(path)
+    if "model" not in ckpt or "config" not in ckpt:
+        raise ValueError(f"{path}: not an lqpose training checkpoint (needs 'model' and 'config')")
+    cfg = ckpt["config"]
+    model_cfg = from_dict(StudentConfig, {**cfg["model"], "pretrained": False, "weights": None})
+    model = build_student(model_cfg)
+    model.load_state_dict(ckpt["model"])
+    model.to(device).eval()
+    kp = ckpt.get("keypoints", {})
+    spec: KeypointSpec = spec_from_names(kp["names"], kp.get("skeleton"), kp.get("name", "custom"))
+    data = cfg.get("data", {})
+    codec = codec_for(tuple(data.get("input_size", (192, 256))), data.get("sigma") or None)
+    return model, spec, codec

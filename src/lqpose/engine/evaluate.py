@@ -1,0 +1,141 @@
+"""Top-down prediction over a set of person boxes and scoring with the official metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from ..codec import HeatmapCodec
+from ..data.readers import PoseSet
+from ..data.records import Instance
+from ..data.topdown import TopDownDataset
+from ..data.transforms import invert, transform_points
+from ..files import write_json
+from ..keypoints import KeypointSpec
+from ..metrics import coco_keypoint_ap, oks_nms, pckh
+
+log = logging.getLogger(__name__)
+RESCORE_THRESHOLD = 0.2  # keypoints scoring above this count in the person score (MMPose/HRNet convention)
+
+
+def flip_heatmaps(heatmaps: torch.Tensor, spec: KeypointSpec) -> torch.Tensor:
+    """Heatmaps of a mirrored input -> heatmaps of the original (mirror back, swap left/right). Exact under
+    UDP: a crop pixel x mirrors to W-1-x and a heatmap pixel to w-1-x, the same point."""
+    return heatmaps.flip(3)[:, torch.as_tensor(spec.flip_index, device=heatmaps.device)]
+
+
+@torch.no_grad()
+def predict_heatmaps(model: torch.nn.Module, images: torch.Tensor, spec: KeypointSpec, flip_test: bool) -> torch.Tensor:
+    heatmaps = model(images)
+    if flip_test:
+        heatmaps = 0.5 * (heatmaps + flip_heatmaps(model(images.flip(3)), spec))
+    return heatmaps
+
+
+def predict(
+    model: torch.nn.Module,
+    instances: list[Instance],
+    spec: KeypointSpec,
+    codec: HeatmapCodec,
+    batch_size: int = 32,
+    flip_test: bool = True,
+    eval_degrade: tuple[str, int] | None = None,
+    seed: int = 0,
+    workers: int = 0,
+    progress: bool = True,
+) -> list[dict]:
+    """COCO-format results (plus `ann_id` and `area`) for every instance's box."""
+    device = next(model.parameters()).device
+    ds = TopDownDataset(instances, spec, codec, train=False, eval_degrade=eval_degrade, seed=seed)
+    loader = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=workers)
+    model.eval()
+    results = []
+    for batch in tqdm(loader, desc="predict", unit="batch", disable=not progress):
+        heatmaps = predict_heatmaps(model, batch["image"].to(device), spec, flip_test)
+        coords, scores = codec.decode(heatmaps.float().cpu().numpy())
+        for j in range(coords.shape[0]):
+            inst = instances[int(batch["index"][j])]
+            xy = transform_points(coords[j], invert(batch["matrix"][j].numpy()))
+            s = np.clip(scores[j], 1e-6, None)  # keep scores positive: some COCO tools drop all-zero poses
+            good = s > RESCORE_THRESHOLD
+            person = float(inst.score * (s[good].mean() if good.any() else s.mean()))
+            kps = np.concatenate([xy, s[:, None]], 1)
+            results.append({
+                "image_id": inst.image_id,
+                "category_id": 1,
+                "keypoints": [round(float(v), 3) for v in kps.reshape(-1)],
+                "score": round(person, 6),
+                "ann_id": inst.ann_id,
+                "area": float(inst.bbox[2] * inst.bbox[3]),
+            })  # fmt: skip
+    return results
+
+
+def run_eval(
+    gt: PoseSet,
+    out_dir: str | Path,
+    checkpoint: str | None = None,
+    predictions: str | None = None,
+    boxes: str | None = None,
+    score_thr: float = 0.0,
+    degradation: tuple[str, int] | None = None,
+    flip_test: bool = True,
+    batch_size: int = 32,
+    seed: int = 0,
+    device: str = "cpu",
+) -> dict:
+    """`lqpose eval`: predict with a checkpoint (or read outside predictions) and score against `gt`.
+    Writes OUT/results.json and OUT/metrics.json."""
+    from ..data.readers import read_detections
+    from .checkpoint import load_student_checkpoint
+
+    if (checkpoint is None) == (predictions is None):
+        raise ValueError("give exactly one of --checkpoint and --predictions")
+    if predictions is not None:
+        path = Path(predictions)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such predictions file")
+        try:
+            results = json.loads(path.read_text())
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}: not valid JSON ({e.msg})") from None
+        if not isinstance(results, list):
+            raise ValueError(f"{path}: expected a COCO results list")
+    else:
+        model, spec, codec = load_student_checkpoint(checkpoint, device)
+        if spec.names != gt.spec.names:
+            raise ValueError(f"{checkpoint}: model predicts {spec.num_keypoints} keypoints of layout {spec.name!r}, "
+                             f"the annotations use {gt.spec.name!r} ({gt.spec.num_keypoints})")  # fmt: skip
+        people = read_detections(boxes, gt, score_thr) if boxes else [i for i in gt.instances if i.num_visible > 0]
+        if not people:
+            raise ValueError("no person boxes to evaluate")
+        results = predict(model, people, gt.spec, codec, batch_size, flip_test, degradation, seed)
+    metrics = score(gt, results, detected_boxes=bool(boxes) and checkpoint is not None)
+    out_dir = Path(out_dir)
+    write_json(out_dir / "results.json", results)
+    write_json(out_dir / "metrics.json", metrics)
+    return metrics
+
+
+def format_metrics(metrics: dict) -> str:
+    """A one-row markdown table of the scalar metrics."""
+    keys = [k for k, v in metrics.items() if isinstance(v, float)]
+    head = "| " + " | ".join(keys) + " |"
+    sep = "| " + " | ".join("---" for _ in keys) + " |"
+    row = "| " + " | ".join(f"{metrics[k]:.4f}" for k in keys) + " |"
+    return "\n".join([head, sep, row])
+
+
+def score(gt: PoseSet, results: list[dict], detected_boxes: bool = False) -> dict:
+    """The set's official metric: PCKh for MPII, OKS AP (after OKS-NMS for detected boxes) otherwise."""
+    if gt.kind == "mpii":
+        return pckh(gt, results)
+    if detected_boxes:
+        results = oks_nms(results, gt.spec.sigmas, 0.9)
+    return coco_keypoint_ap(gt, results)

@@ -1,0 +1,308 @@
+"""The training loop: `lqpose train CONFIG.yaml [--set key=value ...]`, single process or `torchrun` DDP.
+
+Step-based: AdamW, linear warm-up then cosine decay, gradient clipping, AMP on CUDA. The data order and
+every augmentation are a function of (seed, epoch, index), so `--resume` reproduces the uninterrupted run's
+next losses exactly. Rank 0 logs (CSV always, TensorBoard when installed) and saves; a run folder holds the
+resolved config, the log, the checkpoints and the final evaluation.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from ..codec import codec_for
+from ..config import save_config, to_dict
+from ..data.readers import PoseSet, read_coco, read_mpii
+from ..data.topdown import EpochSampler, LQConfig, TopDownDataset
+from ..data.transforms import AugmentConfig
+from ..files import write_json
+from ..keypoints import get_spec
+from ..losses import keypoint_mse
+from ..models.student import StudentConfig, build_student
+from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .evaluate import predict, score
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DataConfig:
+    format: str = "coco"  # coco (any COCO-style json) | mpii
+    train_ann: str = ""
+    train_images: str = ""
+    val_ann: str = ""
+    val_images: str = ""
+    val_boxes: str = ""  # detection results json; empty = ground-truth boxes
+    keypoints: str = ""  # layout name (coco, crowdpose, mpii); empty = from the annotation file
+    input_size: tuple[int, int] = (192, 256)  # (width, height)
+    sigma: float = 0.0  # heatmap Gaussian std; 0 = 2 px at 64x48 heatmaps, scaled with size
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    lq: LQConfig = field(default_factory=LQConfig)
+    train_on_lq: bool = False  # the plain LQ baseline: the student is fed the LQ member of each pair
+    workers: int = 2
+
+
+@dataclass
+class OptimConfig:
+    steps: int = 2000
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 100
+    min_lr_ratio: float = 0.01
+    grad_clip: float = 5.0
+    amp: bool = True  # used only on CUDA
+
+
+@dataclass
+class TrainConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: StudentConfig = field(default_factory=StudentConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    seed: int = 0
+    out_dir: str = "runs/default"
+    log_every: int = 20
+    ckpt_every: int = 500
+    flip_test: bool = True
+    eval_batch_size: int = 32
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+def load_poseset(fmt: str, ann: str, images: str, keypoints: str = "") -> PoseSet:
+    if fmt == "mpii":
+        return read_mpii(ann, images or None)
+    if fmt == "coco":
+        return read_coco(ann, images or None, get_spec(keypoints) if keypoints else None)
+    raise ValueError(f"data.format must be coco or mpii, got {fmt!r}")
+
+
+def lr_lambda(cfg: OptimConfig):
+    def f(step: int) -> float:
+        if step < cfg.warmup_steps:
+            return (step + 1) / cfg.warmup_steps
+        t = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+        return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(t, 1.0)))
+
+    return f
+
+
+def _dist_setup() -> tuple[int, int, torch.device]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if torch.cuda.is_available():
+        device = torch.device("cuda", local)
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return rank, world, device
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+class _Logger:
+    FIELDS = ["step", "epoch", "loss", "lr", "grad_norm", "img_per_s", "bad_reads", "time"]
+
+    def __init__(self, run_dir: Path, enabled: bool):
+        self.enabled = enabled
+        self.tb = None
+        if not enabled:
+            return
+        path = run_dir / "log.csv"
+        new = not path.exists()
+        self.file = path.open("a", newline="")
+        self.writer = csv.DictWriter(self.file, self.FIELDS)
+        if new:
+            self.writer.writeheader()
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.tb = SummaryWriter(str(run_dir / "tb"))
+        except Exception:  # noqa: BLE001 - TensorBoard is optional
+            self.tb = None
+
+    def log(self, row: dict) -> None:
+        if not self.enabled:
+            return
+        self.writer.writerow(row)
+        self.file.flush()
+        if self.tb is not None:
+            for k in ("loss", "lr", "grad_norm", "img_per_s"):
+                self.tb.add_scalar(f"train/{k}", row[k], row["step"])
+
+    def close(self) -> None:
+        if self.enabled:
+            self.file.close()
+            if self.tb is not None:
+                self.tb.close()
+
+
+def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) -> Path:
+    """Train a student per `cfg`; returns the run folder."""
+    rank, world, device = _dist_setup()
+    main_proc = rank == 0
+    _seed_everything(cfg.seed)
+    run_dir = Path(cfg.out_dir)
+
+    poseset = load_poseset(cfg.data.format, cfg.data.train_ann, cfg.data.train_images, cfg.data.keypoints)
+    instances = [i for i in poseset.trainable() if Path(i.image_path).is_file()]
+    missing = len(poseset.trainable()) - len(instances)
+    if missing:
+        log.warning("%d training people point to missing images; skipped", missing)
+    if not instances:
+        raise ValueError(f"{cfg.data.train_ann}: no trainable people (labelled keypoints and a readable image)")
+    spec = poseset.spec
+    if cfg.model.num_keypoints != spec.num_keypoints:
+        cfg.model.num_keypoints = spec.num_keypoints
+    codec = codec_for(tuple(cfg.data.input_size), cfg.data.sigma or None)
+    dataset = TopDownDataset(
+        instances, spec, codec, train=True, augment=cfg.data.augment, lq=cfg.data.lq, seed=cfg.seed
+    )
+    batch = min(cfg.optim.batch_size, len(instances) // world)
+    sampler = EpochSampler(len(dataset), batch, cfg.seed, shuffle=True, rank=rank, world=world)
+    batches_per_epoch = sampler.batches_per_epoch()
+    if batches_per_epoch == 0:
+        raise ValueError(f"{len(instances)} training people are fewer than one batch per process")
+
+    model = build_student(cfg.model).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg.optim))
+    use_amp = cfg.optim.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    start_step = 0
+    if resume:
+        ckpt = load_checkpoint(resume)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+        scaler.load_state_dict(ckpt["scaler"])
+        set_rng_state(ckpt["rng"])
+        start_step = int(ckpt["step"])
+        log.info("resumed from %s at step %d", resume, start_step)
+    net = DistributedDataParallel(model) if world > 1 else model
+
+    if main_proc:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, run_dir / "config.yaml")
+        log.info("run folder %s; %d people, %d batches of %d per epoch per process, %d process(es)",
+                 run_dir, len(instances), batches_per_epoch, batch, world)  # fmt: skip
+    logger = _Logger(run_dir, main_proc)
+
+    def payload(step: int) -> dict:
+        return {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "scaler": scaler.state_dict(),
+            "step": step,
+            "rng": rng_state(),
+            "config": to_dict(cfg),
+            "keypoints": {"name": spec.name, "names": list(spec.names), "skeleton": [list(p) for p in spec.skeleton]},
+        }
+
+    last_ckpt = run_dir / "last.pt"
+    step, it, epoch = start_step, None, -1
+    t0, seen, bad_reads = time.perf_counter(), 0, 0
+    net.train()
+    bar = tqdm(
+        total=cfg.optim.steps, initial=start_step, desc="train", unit="step", disable=not (progress and main_proc)
+    )
+    try:
+        while step < cfg.optim.steps:
+            if it is None or step // batches_per_epoch != epoch:
+                epoch = step // batches_per_epoch
+                sampler.set_epoch(epoch, step % batches_per_epoch)
+                dataset.set_epoch(epoch)
+                loader = DataLoader(dataset, batch_size=batch, sampler=sampler, num_workers=cfg.data.workers,
+                                    pin_memory=device.type == "cuda", drop_last=True)  # fmt: skip
+                it = iter(loader)
+            data = next(it)
+            x = (data["lq_image"] if cfg.data.train_on_lq else data["image"]).to(device, non_blocking=True)
+            target = data["heatmaps"].to(device, non_blocking=True)
+            weights = data["weights"].to(device, non_blocking=True)
+            with torch.autocast(device.type, enabled=use_amp):
+                pred = net(x)
+            loss = keypoint_mse(pred, target, weights)
+            if not torch.isfinite(loss):
+                kept = f"; last good checkpoint: {last_ckpt}" if last_ckpt.exists() else "; no checkpoint was saved yet"
+                raise TrainingDiverged(f"loss became {loss.item()} at step {step + 1}, training stopped{kept}")
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            step += 1
+            seen += x.shape[0] * world
+            bad_reads += int(data["bad_reads"].sum())
+            bar.update(1)
+            if step % cfg.log_every == 0 or step == cfg.optim.steps or step == start_step + 1:
+                elapsed = time.perf_counter() - t0
+                row = {
+                    "step": step,
+                    "epoch": epoch,
+                    "loss": f"{loss.item():.8g}",
+                    "lr": f"{scheduler.get_last_lr()[0]:.6g}",
+                    "grad_norm": f"{float(grad_norm):.4g}",
+                    "img_per_s": f"{seen / max(elapsed, 1e-9):.1f}",
+                    "bad_reads": bad_reads,
+                    "time": f"{elapsed:.1f}",
+                }
+                logger.log(row)
+                bar.set_postfix(loss=row["loss"])
+            if main_proc and (step % cfg.ckpt_every == 0 or step == cfg.optim.steps):
+                save_checkpoint(run_dir / f"step_{step:07d}.pt", payload(step))
+                save_checkpoint(last_ckpt, payload(step))
+    finally:
+        bar.close()
+        logger.close()
+
+    if main_proc and cfg.data.val_ann:
+        metrics = evaluate_run(model, cfg, spec)
+        log.info("validation: %s", {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)})
+    if world > 1:
+        dist.barrier()
+    return run_dir
+
+
+def evaluate_run(model: torch.nn.Module, cfg: TrainConfig, spec) -> dict:
+    """Score the trained model on the configured validation set; write results and metrics into the run."""
+    from ..data.readers import read_detections
+
+    val = load_poseset(cfg.data.format, cfg.data.val_ann, cfg.data.val_images, cfg.data.keypoints)
+    boxes = (
+        read_detections(cfg.data.val_boxes, val)
+        if cfg.data.val_boxes
+        else [i for i in val.instances if i.num_visible > 0]
+    )
+    codec = codec_for(tuple(cfg.data.input_size), cfg.data.sigma or None)
+    results = predict(model, boxes, spec, codec, cfg.eval_batch_size, cfg.flip_test, progress=False)
+    metrics = score(val, results, detected_boxes=bool(cfg.data.val_boxes))
+    run_dir = Path(cfg.out_dir)
+    write_json(run_dir / "results.json", results)
+    write_json(run_dir / "metrics.json", metrics)
+    return metrics

@@ -1,0 +1,132 @@
+"""The student: a timm backbone (any model name, `features_only`) and a heatmap head.
+
+Two heads: "fuse" projects every feature level (stride 4..32) to one width, upsamples to stride 4 and sums
+(HRNet-V2-like, cheap, works for any backbone); "deconv" is SimpleBaseline's three stride-2 deconvolutions
+from the deepest feature. The forward pass can return the intermediate features, which distillation needs.
+Weights are never downloaded unless `pretrained=True` is asked for explicitly; `weights` loads a local file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import timm
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class StudentConfig:
+    backbone: str = "lcnet_050"
+    head: str = "fuse"  # fuse | deconv
+    head_channels: int = 64
+    num_keypoints: int = 17
+    pretrained: bool = False  # True downloads ImageNet weights through timm (needs internet)
+    weights: str | None = None  # local backbone weights file (timm/safetensors state dict)
+
+
+def _conv_bn_relu(cin: int, cout: int, k: int = 3) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, k, padding=k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+    )
+
+
+class FuseHead(nn.Module):
+    def __init__(self, in_channels: list[int], channels: int, num_keypoints: int):
+        super().__init__()
+        self.lateral = nn.ModuleList(nn.Conv2d(c, channels, 1, bias=False) for c in in_channels)
+        self.refine = _conv_bn_relu(channels, channels)
+        self.final = nn.Conv2d(channels, num_keypoints, 1)
+
+    def features(self, feats: list[torch.Tensor]) -> torch.Tensor:
+        size = feats[0].shape[-2:]
+        x = self.lateral[0](feats[0])
+        for lat, f in zip(self.lateral[1:], feats[1:], strict=True):
+            x = x + F.interpolate(lat(f), size=size, mode="bilinear", align_corners=False)
+        return self.refine(x)
+
+
+class DeconvHead(nn.Module):
+    def __init__(self, in_channels: list[int], channels: int, num_keypoints: int, num_deconv: int = 3):
+        super().__init__()
+        layers, cin = [], in_channels[-1]
+        for _ in range(num_deconv):
+            layers += [nn.ConvTranspose2d(cin, channels, 4, 2, 1, bias=False), nn.BatchNorm2d(channels),
+                       nn.ReLU(inplace=True)]  # fmt: skip
+            cin = channels
+        self.deconv = nn.Sequential(*layers)
+        self.final = nn.Conv2d(channels, num_keypoints, 1)
+
+    def features(self, feats: list[torch.Tensor]) -> torch.Tensor:
+        return self.deconv(feats[-1])
+
+
+class Student(nn.Module):
+    def __init__(self, cfg: StudentConfig):
+        super().__init__()
+        self.cfg = cfg
+        kwargs = {"feature_location": ""} if cfg.backbone.startswith("hrnet") else {}
+        out_indices = (1, 2, 3, 4)  # strides 4, 8, 16, 32
+        self.backbone = timm.create_model(
+            cfg.backbone, pretrained=cfg.pretrained, features_only=True, out_indices=out_indices, **kwargs
+        )
+        if cfg.weights:
+            load_backbone_weights(self.backbone, cfg.weights)
+        channels = self.backbone.feature_info.channels()
+        if cfg.head == "fuse":
+            self.head = FuseHead(channels, cfg.head_channels, cfg.num_keypoints)
+        elif cfg.head == "deconv":
+            self.head = DeconvHead(channels, cfg.head_channels, cfg.num_keypoints)
+        else:
+            raise ValueError(f"model.head must be 'fuse' or 'deconv', got {cfg.head!r}")
+        self.feature_channels = list(channels) + [cfg.head_channels]
+
+    def forward_features(self, x: torch.Tensor) -> dict[str, object]:
+        """Backbone features (strides 4..32), the head's stride-4 feature, and the heatmaps."""
+        feats = self.backbone(x)
+        head_feat = self.head.features(feats)
+        return {"features": feats, "head_feature": head_feat, "heatmaps": self.head.final(head_feat)}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head.final(self.head.features(self.backbone(x)))
+
+
+def load_backbone_weights(backbone: nn.Module, path: str | Path) -> None:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such backbone weights file")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        state = load_file(str(path))
+    else:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = state.get("state_dict", state.get("model", state))
+    missing, unexpected = backbone.load_state_dict(state, strict=False)
+    if len(missing) == len(backbone.state_dict()):
+        raise ValueError(f"{path}: no key matches the {type(backbone).__name__} backbone")
+
+
+def build_student(cfg: StudentConfig) -> Student:
+    return Student(cfg)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def count_flops(model: nn.Module, input_size: tuple[int, int]) -> float:
+    """Multiply-accumulates x 2 of one forward pass at (width, height), in GFLOPs (torch FlopCounterMode;
+    called outside no_grad, which the counter needs)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    was_training = model.training
+    model.eval()
+    x = torch.zeros(1, 3, input_size[1], input_size[0], device=next(model.parameters()).device)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model(x)
+    model.train(was_training)
+    return counter.get_total_flops() / 1e9

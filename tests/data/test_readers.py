@@ -1,0 +1,96 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lqpose.data import read_coco, read_detections, read_mpii, read_posetrack_folder
+from lqpose.keypoints import COCO17, CROWDPOSE14, MPII16
+
+# folder, annotation file, expected layout name (or number of keypoints), people, trainable people
+COCO_STYLE = [
+    ("coco", "test_coco.json", "coco", 14, 12),
+    ("crowdpose", "test_crowdpose.json", "crowdpose", 5, 4),
+    ("ochuman", "test_ochuman.json", "coco", 5, 5),
+    ("exlpose", "test_exlpose.json", "crowdpose", 6, 6),
+    ("humanart", "test_humanart.json", "coco", 4, 4),
+    ("aic", "test_aic.json", 14, 9, 9),
+    ("mhp", "test_mhp.json", 16, 4, 4),
+    ("jhmdb", "test_jhmdb_sub1.json", 15, 3, 3),
+]
+
+
+@pytest.mark.parametrize("folder, ann, layout, people, trainable", COCO_STYLE)
+def test_every_coco_style_sample_reads(shared_data, folder, ann, layout, people, trainable):
+    root = shared_data / "mmpose-samples" / folder
+    s = read_coco(root / ann, root)
+    if isinstance(layout, str):
+        assert s.spec.name == layout
+    else:
+        assert s.spec.num_keypoints == layout
+    assert len(s.instances) == people and len(s.trainable()) == trainable
+    for inst in s.instances:
+        assert Path(inst.image_path).is_file(), inst.image_path
+        assert inst.keypoints.shape == (s.spec.num_keypoints, 3)
+        w, h = inst.image_size
+        x, y, bw, bh = inst.bbox
+        assert 0 <= x and 0 <= y and x + bw <= w and y + bh <= h
+
+
+def test_coco_values_and_zero_keypoint_people(shared_data):
+    s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    first = next(i for i in s.instances if i.ann_id == 442619)
+    assert first.image_id == 785 and first.image_size == (640, 425)
+    np.testing.assert_allclose(first.keypoints[0], [367, 81, 2])
+    assert first.area == pytest.approx(27789.11055)
+    # COCO keeps people without labelled keypoints for evaluation but never trains on them
+    assert sum(i.num_visible == 0 for i in s.instances) == 2 and all(i.trainable for i in s.trainable())
+
+
+def test_crowdpose_area_rule_and_crowd_index(shared_data):
+    s = read_coco(shared_data / "mmpose-samples/crowdpose/test_crowdpose.json")
+    assert s.spec is CROWDPOSE14
+    for inst in s.instances:
+        assert inst.area == pytest.approx(0.53 * inst.bbox[2] * inst.bbox[3], rel=1e-5)
+    assert s.images[106848]["crowd_index"] == pytest.approx(0.33)
+
+
+def test_posetrack_per_video_folder(shared_data):
+    root = shared_data / "mmpose-samples/posetrack18"
+    s = read_posetrack_folder(root / "annotations/val", root)
+    assert len(s.instances) == 14 and all(Path(i.image_path).is_file() for i in s.instances)
+
+
+def test_mpii_reader(shared_data):
+    s = read_mpii(shared_data / "mmpose-samples/mpii/test_mpii.json")
+    assert s.spec is MPII16 and s.kind == "mpii" and len(s.instances) == 5
+    inst = next(i for i in s.instances if i.image_path.endswith("005808361.jpg"))
+    head = 0.6 * np.sqrt(2) * np.hypot(982.7591 - 962.2409, 235.9694 - 80.0306)
+    assert inst.extra["head_size"] == pytest.approx(head, rel=1e-5)
+    assert inst.keypoints[:, 2].tolist() == [2.0] * 16
+
+
+def test_detections_with_threshold(shared_data):
+    root = shared_data / "mmpose-samples/coco"
+    gt = read_coco(root / "test_coco.json")
+    dets = read_detections(root / "test_coco_det_AP_H_56.json", gt, score_thr=0.5)
+    assert 0 < len(dets) < 118 and all(d.score >= 0.5 for d in dets)
+    assert len(read_detections(root / "test_coco_det_AP_H_56.json", gt)) > len(dets)
+
+
+def test_boxes_are_clipped_and_bad_files_refused(tmp_path):
+    import json
+
+    ann = {
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 100, "height": 80}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [-10, 50, 200, 60], "iscrowd": 0,
+                         "keypoints": [10, 60, 2] + [0, 0, 0] * 16, "area": 100.0}],
+        "categories": [{"id": 1, "name": "person", "keypoints": list(COCO17.names)}],
+    }  # fmt: skip
+    (tmp_path / "a.json").write_text(json.dumps(ann))
+    s = read_coco(tmp_path / "a.json")
+    np.testing.assert_allclose(s.instances[0].bbox, [0, 50, 99, 29])
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json: not valid JSON"):
+        read_coco(tmp_path / "bad.json")
+    with pytest.raises(FileNotFoundError, match="nope.json: no such annotation file"):
+        read_coco(tmp_path / "nope.json")

@@ -1,0 +1,108 @@
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from lqpose.cli import main
+from lqpose.config import load_config
+from lqpose.engine.checkpoint import load_checkpoint, load_student_checkpoint
+from lqpose.engine.train import TrainConfig, TrainingDiverged, train
+
+
+def losses(run_dir) -> dict[int, str]:
+    with open(run_dir / "log.csv") as f:
+        return {int(r["step"]): r["loss"] for r in csv.DictReader(f)}
+
+
+def test_run_folder_holds_config_log_checkpoints_and_metrics(tiny_config, capsys):
+    assert main(["train", str(tiny_config)]) == 0
+    cfg = load_config(TrainConfig, tiny_config)
+    run = tmp = __import__("pathlib").Path(cfg.out_dir)
+    assert (run / "config.yaml").is_file() and (run / "log.csv").is_file()
+    assert {p.name for p in run.glob("*.pt")} == {"step_0000003.pt", "step_0000006.pt", "last.pt"}
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics) >= {"AP", "AP50", "AP75", "APm", "APl", "AR"}
+    assert len(json.loads((run / "results.json").read_text())) == 12
+    ckpt = load_checkpoint(run / "last.pt")  # plain dict, loads with weights_only=True
+    assert ckpt["step"] == 6 and ckpt["config"]["data"]["input_size"] == [48, 64]
+    assert list(losses(tmp)) == [1, 2, 3, 4, 5, 6]
+
+
+def test_resume_reproduces_the_uninterrupted_losses(tiny_config, tmp_path):
+    full = load_config(TrainConfig, tiny_config, [f"out_dir={tmp_path / 'full'}"])
+    train(full, progress=False)
+    part = load_config(TrainConfig, tiny_config, [f"out_dir={tmp_path / 'part'}"])
+    train(part, resume=str(tmp_path / "full" / "step_0000003.pt"), progress=False)
+    a, b = losses(tmp_path / "full"), losses(tmp_path / "part")
+    assert [b[s] for s in (4, 5, 6)] == [a[s] for s in (4, 5, 6)]
+    sa = load_checkpoint(tmp_path / "full" / "last.pt")["model"]
+    sb = load_checkpoint(tmp_path / "part" / "last.pt")["model"]
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_config, monkeypatch):
+    import lqpose.engine.train as engine
+
+    calls = {"n": 0}
+    real = engine.keypoint_mse
+
+    def nan_after_four(*args):
+        calls["n"] += 1
+        loss = real(*args)
+        return loss * float("nan") if calls["n"] == 5 else loss
+
+    monkeypatch.setattr(engine, "keypoint_mse", nan_after_four)
+    cfg = load_config(TrainConfig, tiny_config, ["ckpt_every=2", "data.val_ann="])
+    with pytest.raises(TrainingDiverged, match=r"loss became nan at step 5.*last good checkpoint: .*last\.pt"):
+        train(cfg, progress=False)
+    run = __import__("pathlib").Path(cfg.out_dir)
+    assert load_checkpoint(run / "last.pt")["step"] == 4
+
+
+def test_missing_images_are_skipped_and_counted(tiny_config, tmp_path, shared_data, caplog):
+    src = json.loads((shared_data / "mmpose-samples/coco/test_coco.json").read_text())
+    src["images"][0]["file_name"] = "does_not_exist.jpg"
+    ann = tmp_path / "broken.json"
+    ann.write_text(json.dumps(src))
+    cfg = load_config(TrainConfig, tiny_config, [f"data.train_ann={ann}", f"data.train_images={shared_data / 'mmpose-samples/coco'}",
+                                                 "data.val_ann=", "optim.steps=2"])  # fmt: skip
+    train(cfg, progress=False)
+    assert "training people point to missing images; skipped" in caplog.text
+
+
+@pytest.mark.slow
+def test_tiny_student_overfits_the_coco_sample(tiny_config):
+    cfg = load_config(TrainConfig, tiny_config, [
+        "data.input_size=[96, 128]", "data.sigma=2.0", "model.head_channels=64", "optim.steps=250",
+        "optim.batch_size=12", "optim.lr=0.008", "optim.warmup_steps=10", "log_every=10", "ckpt_every=1000",
+        "data.augment.rotation_prob=0", "data.augment.flip_prob=0", "data.augment.half_body_prob=0",
+        "data.augment.scale=[1.0, 1.0]", "data.augment.shift=0",
+    ])  # fmt: skip
+    run = train(cfg, progress=False)
+    log = losses(run)
+    first, last = float(log[1]), float(log[250])
+    assert first / last >= 5, (first, last)
+    assert json.loads((run / "metrics.json").read_text())["AP"] >= 0.5
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes_gloo(tiny_config, tmp_path):
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "lqpose.cli",
+           "train", str(tiny_config), "--set", f"out_dir={out}", "--set", "optim.steps=4"]  # fmt: skip
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert load_checkpoint(out / "last.pt")["step"] == 4
+    rows = list(csv.DictReader(open(out / "log.csv")))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4]  # rank 0 logs alone
+    model, spec, codec = load_student_checkpoint(out / "last.pt")
+    single, _, _ = load_student_checkpoint(out / "step_0000003.pt")
+    x = torch.zeros(2, 3, 64, 48)
+    with torch.no_grad():
+        assert model(x).shape == single(x).shape == (2, 17, 16, 12)
+    assert json.loads((out / "metrics.json").read_text())["AP"] >= 0.0
