@@ -64,8 +64,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     degradation = None
     if args.degrade:
+        from .degrade import check_severity, get_spec
+
         name, _, sev = args.degrade.partition(":")
-        degradation = (name, _severity(sev or "x"))
+        get_spec(name)
+        if not sev.isdigit():
+            raise ValueError(f"--degrade wants TYPE:SEVERITY, got {args.degrade!r}")
+        check_severity(int(sev))
+        degradation = (name, int(sev))
     gt = load_poseset(args.format, args.ann, args.images or "", args.keypoints or "")
     metrics = run_eval(gt, args.out, args.checkpoint, args.predictions, args.boxes, args.score_thr, degradation,
                        not args.no_flip, args.batch_size, args.seed, args.device or _default_device())  # fmt: skip
@@ -145,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s: %(message)s")
     try:
         return args.func(args)
-    except (ValueError, TypeError, OSError, KeyError) as e:
+    except (ValueError, TypeError, OSError, KeyError, RuntimeError) as e:
         if args.verbose:
             raise
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -21,7 +22,7 @@ def losses(run_dir) -> dict[int, str]:
 def test_run_folder_holds_config_log_checkpoints_and_metrics(tiny_config, capsys):
     assert main(["train", str(tiny_config)]) == 0
     cfg = load_config(TrainConfig, tiny_config)
-    run = tmp = __import__("pathlib").Path(cfg.out_dir)
+    run = tmp = Path(cfg.out_dir)
     assert (run / "config.yaml").is_file() and (run / "log.csv").is_file()
     assert {p.name for p in run.glob("*.pt")} == {"step_0000003.pt", "step_0000006.pt", "last.pt"}
     metrics = json.loads((run / "metrics.json").read_text())
@@ -59,7 +60,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_config, monkeypatch)
     cfg = load_config(TrainConfig, tiny_config, ["ckpt_every=2", "data.val_ann="])
     with pytest.raises(TrainingDiverged, match=r"loss became nan at step 5.*last good checkpoint: .*last\.pt"):
         train(cfg, progress=False)
-    run = __import__("pathlib").Path(cfg.out_dir)
+    run = Path(cfg.out_dir)
     assert load_checkpoint(run / "last.pt")["step"] == 4
 
 
@@ -68,8 +69,9 @@ def test_missing_images_are_skipped_and_counted(tiny_config, tmp_path, shared_da
     src["images"][0]["file_name"] = "does_not_exist.jpg"
     ann = tmp_path / "broken.json"
     ann.write_text(json.dumps(src))
-    cfg = load_config(TrainConfig, tiny_config, [f"data.train_ann={ann}", f"data.train_images={shared_data / 'mmpose-samples/coco'}",
-                                                 "data.val_ann=", "optim.steps=2"])  # fmt: skip
+    images = shared_data / "mmpose-samples/coco"
+    overrides = [f"data.train_ann={ann}", f"data.train_images={images}", "data.val_ann=", "optim.steps=2"]
+    cfg = load_config(TrainConfig, tiny_config, overrides)
     train(cfg, progress=False)
     assert "training people point to missing images; skipped" in caplog.text
 

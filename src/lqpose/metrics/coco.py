@@ -54,7 +54,7 @@ def _run(gt_coco: COCO, results: list[dict], sigmas: np.ndarray, img_ids: list[i
     if not results:
         return np.zeros(len(STAT_NAMES))
     with contextlib.redirect_stdout(io.StringIO()):
-        dt = gt_coco.loadRes(results)
+        dt = gt_coco.loadRes([dict(r) for r in results])  # loadRes adds keys to the dicts it is given
         ev = COCOeval(gt_coco, dt, "keypoints")
         ev.params.kpt_oks_sigmas = sigmas
         if img_ids is not None:

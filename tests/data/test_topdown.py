@@ -1,0 +1,68 @@
+import numpy as np
+import torch
+
+from lqpose.codec import codec_for
+from lqpose.data import read_coco
+from lqpose.data.records import Instance
+from lqpose.data.topdown import MEAN, STD, EpochSampler, LQConfig, TopDownDataset
+from lqpose.data.transforms import crop
+from lqpose.degrade import degrade
+from lqpose.imageio import read_rgb
+
+
+def denorm(t: torch.Tensor) -> np.ndarray:
+    return (t.numpy().transpose(1, 2, 0) * STD + MEAN).round().clip(0, 255).astype(np.uint8)
+
+
+def test_sample_shapes_and_targets(shared_data):
+    s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    ds = TopDownDataset(s.trainable(), s.spec, codec_for((192, 256)), train=True, seed=3)
+    x = ds[0]
+    assert x["image"].shape == (3, 256, 192) and x["heatmaps"].shape == (17, 64, 48)
+    assert x["weights"].shape == (17,) and x["matrix"].shape == (2, 3)
+    again = ds[0]
+    assert torch.equal(x["image"], again["image"])  # randomness is a function of (seed, epoch, index)
+    ds.set_epoch(1)
+    assert not torch.equal(ds[0]["image"], x["image"])
+
+
+def test_lq_member_is_the_same_crop_of_the_degraded_full_image(shared_data):
+    s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    lq = LQConfig(mode="fixed", types=["gaussian_blur"], severities=[4])
+    ds = TopDownDataset(s.trainable(), s.spec, codec_for((192, 256)), train=True, lq=lq, seed=0)
+    x = ds[2]
+    inst = s.trainable()[2]
+    full = degrade(read_rgb(inst.image_path), "gaussian_blur", 4, seed=0)  # blur draws nothing random
+    expected = crop(full, x["matrix"].numpy(), (192, 256))
+    assert np.abs(denorm(x["lq_image"]).astype(int) - expected.astype(int)).max() <= 1
+    assert x["lq_severity"] == 4
+    wq = denorm(x["image"])
+    assert np.abs(wq.astype(int) - expected.astype(int)).mean() > 1  # the pair differs only by the blur
+
+
+def test_eval_degrade_changes_the_input(shared_data):
+    s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    clean = TopDownDataset(s.trainable(), s.spec, codec_for((96, 128)))[0]["image"]
+    dark = TopDownDataset(s.trainable(), s.spec, codec_for((96, 128)), eval_degrade=("low_light", 5))[0]["image"]
+    assert dark.mean() < clean.mean() - 0.5
+
+
+def test_unreadable_image_is_replaced_and_counted(shared_data, tmp_path):
+    s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
+    good = s.trainable()[0]
+    bad = Instance(str(tmp_path / "bad.jpg"), 1, good.bbox, good.keypoints, good.area, good.image_size)
+    ds = TopDownDataset([bad, good], s.spec, codec_for((96, 128)))
+    x = ds[0]
+    assert x["bad_reads"] == 1 and x["index"] == 1
+
+
+def test_epoch_sampler_shards_and_resumes_mid_epoch():
+    a = EpochSampler(10, 2, seed=1, rank=0, world=2)
+    b = EpochSampler(10, 2, seed=1, rank=1, world=2)
+    ia, ib = list(a), list(b)
+    assert len(ia) == len(ib) == 4 and not set(ia) & set(ib)
+    a.set_epoch(0, start_batch=1)
+    assert list(a) == ia[2:]
+    a.set_epoch(1)
+    assert list(a) != ia
