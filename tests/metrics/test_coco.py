@@ -21,8 +21,11 @@ def gt_as_results(s, score=1.0):
     return out
 
 
-@pytest.mark.parametrize("folder, ann", [("coco", "test_coco.json"), ("crowdpose", "test_crowdpose.json"),
-                                         ("ochuman", "test_ochuman.json"), ("exlpose", "test_exlpose.json")])  # fmt: skip
+SETS = [("coco", "test_coco.json"), ("crowdpose", "test_crowdpose.json"), ("ochuman", "test_ochuman.json"),
+        ("exlpose", "test_exlpose.json")]  # fmt: skip
+
+
+@pytest.mark.parametrize("folder, ann", SETS)
 def test_ground_truth_scores_ap_one(shared_data, folder, ann):
     s = read_coco(shared_data / "mmpose-samples" / folder / ann)
     m = coco_keypoint_ap(s, gt_as_results(s))
