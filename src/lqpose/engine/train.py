@@ -207,6 +207,7 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
     if main_proc:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(cfg, run_dir / "config.yaml")
+        log.info("resolved config:\n%s", (run_dir / "config.yaml").read_text())
         log.info("run folder %s; %d people, %d batches of %d per epoch per process, %d process(es)",
                  run_dir, len(instances), batches_per_epoch, batch, world)  # fmt: skip
     logger = _Logger(run_dir, main_proc)
