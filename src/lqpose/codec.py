@@ -109,3 +109,60 @@ def codec_for(input_size: tuple[int, int], sigma: float | None = None, stride: i
     w, h = input_size
     hm = (w // stride, h // stride)
     return HeatmapCodec((w, h), hm, sigma if sigma is not None else max(1.0, 2.0 * hm[1] / 64))
+
+
+@dataclass(frozen=True)
+class SimCCCodec:
+    """1-D coordinate classification (SimCC, Li et al. 2022): x and y are classified into `split` bins per
+    input pixel. Used by the training-only RTD; Gaussian labels (sum 1) make it a KL objective."""
+
+    input_size: tuple[int, int] = (192, 256)
+    split: float = 2.0
+    sigma: tuple[float, float] = (4.9, 5.66)  # in bins, RTMPose's values at 256x192, split 2
+
+    @property
+    def bins(self) -> tuple[int, int]:
+        return int(round(self.input_size[0] * self.split)), int(round(self.input_size[1] * self.split))
+
+    def encode(self, keypoints):
+        """(B, K, 2+) torch keypoints in input pixels -> target_x (B, K, Wb), target_y (B, K, Hb)."""
+        import torch
+
+        wb, hb = self.bins
+        out = []
+        for axis, n, sigma in ((0, wb, self.sigma[0]), (1, hb, self.sigma[1])):
+            centre = keypoints[..., axis : axis + 1] * self.split
+            grid = torch.arange(n, device=keypoints.device, dtype=torch.float32)
+            g = torch.exp(-((grid - centre) ** 2) / (2 * sigma**2))
+            out.append(g / g.sum(-1, keepdim=True).clamp_min(1e-12))
+        return out[0], out[1]
+
+    def decode(self, logits_x, logits_y):
+        """(B, K, Wb), (B, K, Hb) logits -> (B, K, 2) input pixels and (B, K) confidences (torch)."""
+        import torch
+
+        px, py = logits_x.softmax(-1), logits_y.softmax(-1)
+        x = px.argmax(-1).float() / self.split
+        y = py.argmax(-1).float() / self.split
+        return torch.stack([x, y], -1), torch.minimum(px.amax(-1), py.amax(-1))
+
+    def from_heatmaps(self, heatmaps):
+        """Teacher heatmaps (B, K, h, w) -> SimCC label distributions by marginalising and resampling to the
+        bins (UDP-consistent: bin b sits at input pixel b / split)."""
+        hm = heatmaps.float().clamp_min(0)
+        wb, hb = self.bins
+        out = []
+        for marg, n, size in ((hm.sum(2), wb, self.input_size[0]), (hm.sum(3), hb, self.input_size[1])):
+            pos = torch_arange(n, marg.device) / self.split * (marg.shape[-1] - 1) / (size - 1)  # heatmap px
+            idx0 = pos.floor().clamp(0, marg.shape[-1] - 1).long()
+            idx1 = (idx0 + 1).clamp(max=marg.shape[-1] - 1)
+            frac = (pos - idx0.float()).clamp(0, 1)
+            res = marg[..., idx0] * (1 - frac) + marg[..., idx1] * frac
+            out.append(res / res.sum(-1, keepdim=True).clamp_min(1e-12))
+        return out[0], out[1]
+
+
+def torch_arange(n: int, device):
+    import torch
+
+    return torch.arange(n, device=device, dtype=torch.float32)

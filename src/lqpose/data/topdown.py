@@ -45,6 +45,7 @@ class LQConfig:
     types: list[str] = field(default_factory=list)  # empty = every type
     severities: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
     chain_prob: float = 0.5
+    clean_prob: float = 0.0  # chance that the "LQ" member is the clean image (severity 0)
     chain: ChainConfig = field(default_factory=ChainConfig)
 
     def validate(self) -> None:
@@ -65,6 +66,8 @@ def normalize(img: np.ndarray) -> torch.Tensor:
 def make_lq(img: np.ndarray, cfg: LQConfig, rng: np.random.Generator) -> tuple[np.ndarray, int]:
     """Degrade a full image per `cfg`; returns the image and the severity (0 for clean, 3 nominal for chain)."""
     seed = int(rng.integers(0, 2**63 - 1))
+    if cfg.clean_prob > 0 and rng.random() < cfg.clean_prob:
+        return img, 0
     if cfg.mode == "chain" or (cfg.mode == "mix" and rng.random() < cfg.chain_prob):
         return random_chain(img, seed, cfg.chain), 3
     types = cfg.types or list(DEGRADATIONS)
@@ -146,6 +149,7 @@ class TopDownDataset(Dataset):
             "image": normalize(crop(img, m, size)),
             "heatmaps": torch.from_numpy(heatmaps),
             "weights": torch.from_numpy(weights),
+            "keypoints": torch.from_numpy(kps),  # in crop pixels, after flip
             "matrix": torch.from_numpy(m),
             "index": index,
             "bad_reads": bad,

@@ -32,8 +32,10 @@ from ..data.transforms import AugmentConfig
 from ..files import write_json
 from ..keypoints import get_spec
 from ..losses import keypoint_mse
+from ..models.ckd import CKDConfig, CKDNet, build_discriminator, export_student
 from ..models.student import StudentConfig, build_student
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .ckd import CKDStep, checkpoint_parts, init_student_from_teacher, load_teacher, simcc_codec
 from .evaluate import predict, score
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ class TrainConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: StudentConfig = field(default_factory=StudentConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    ckd: CKDConfig = field(default_factory=CKDConfig)
     seed: int = 0
     out_dir: str = "runs/default"
     log_every: int = 20
@@ -124,7 +127,8 @@ def _seed_everything(seed: int) -> None:
 
 
 class _Logger:
-    FIELDS = ["step", "epoch", "loss", "lr", "grad_norm", "img_per_s", "bad_reads", "time"]
+    FIELDS = ["step", "epoch", "loss", "lr", "grad_norm", "img_per_s", "bad_reads", "time",
+              "gt", "heat_kd", "feat_kd", "fused_aux", "rtd", "gan", "quality", "disc"]  # fmt: skip
 
     def __init__(self, run_dir: Path, enabled: bool):
         self.enabled = enabled
@@ -134,7 +138,7 @@ class _Logger:
         path = run_dir / "log.csv"
         new = not path.exists()
         self.file = path.open("a", newline="")
-        self.writer = csv.DictWriter(self.file, self.FIELDS)
+        self.writer = csv.DictWriter(self.file, self.FIELDS, restval="")
         if new:
             self.writer.writeheader()
         try:
@@ -150,8 +154,9 @@ class _Logger:
         self.writer.writerow(row)
         self.file.flush()
         if self.tb is not None:
-            for k in ("loss", "lr", "grad_norm", "img_per_s"):
-                self.tb.add_scalar(f"train/{k}", row[k], row["step"])
+            for k in self.FIELDS[2:]:
+                if row.get(k, "") != "" and k not in ("bad_reads", "time"):
+                    self.tb.add_scalar(f"train/{k}", float(row[k]), row["step"])
 
     def close(self) -> None:
         if self.enabled:
@@ -188,7 +193,24 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
         raise ValueError(f"{len(instances)} training people are fewer than one batch per process")
 
     model = build_student(cfg.model).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
+    ckd = cfg.ckd if cfg.ckd.enabled else None
+    net, disc, disc_opt, ckd_step = model, None, None, None
+    if ckd is not None:
+        if dataset.lq is None:
+            raise ValueError("ckd.enabled needs paired LQ samples: set data.lq.mode to fixed, chain or mix")
+        teacher, tcfg = load_teacher(ckd.teacher, tuple(cfg.data.input_size), spec.num_keypoints)
+        teacher.to(device)
+        if ckd.init_from_teacher and not resume:
+            copied = init_student_from_teacher(model, teacher)
+            log.info("student initialised from the teacher: %s", copied)
+        bins = simcc_codec(tuple(cfg.data.input_size), ckd.simcc_split).bins
+        net = CKDNet(model, tcfg.head_channels, ckd, bins).to(device)
+        disc = build_discriminator(ckd)
+        if disc is not None:
+            disc.to(device)
+            disc_opt = torch.optim.AdamW(disc.parameters(), lr=ckd.disc_lr, betas=(0.5, 0.999), weight_decay=0.0)
+        ckd_step = CKDStep(net, teacher, disc, ckd, tuple(cfg.data.input_size), cfg.optim.steps)
+    optimizer = torch.optim.AdamW(net.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg.optim))
     use_amp = cfg.optim.amp and device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
@@ -196,13 +218,19 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
     if resume:
         ckpt = load_checkpoint(resume)
         model.load_state_dict(ckpt["model"])
+        if ckd is not None:
+            net.load_state_dict({**{f"student.{k}": v for k, v in ckpt["model"].items()}, **ckpt["ckd"]})
+            if disc is not None:
+                disc.load_state_dict(ckpt["discriminator"])
+                disc_opt.load_state_dict(ckpt["disc_optimizer"])
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
         scaler.load_state_dict(ckpt["scaler"])
         set_rng_state(ckpt["rng"])
         start_step = int(ckpt["step"])
         log.info("resumed from %s at step %d", resume, start_step)
-    net = DistributedDataParallel(model) if world > 1 else model
+    wrapped = DistributedDataParallel(net, find_unused_parameters=ckd is not None) if world > 1 else net
+    disc_wrapped = DistributedDataParallel(disc) if world > 1 and disc is not None else disc
 
     if main_proc:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -213,7 +241,14 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
     logger = _Logger(run_dir, main_proc)
 
     def payload(step: int) -> dict:
+        extra = {}
+        if ckd is not None:
+            extra["ckd"] = checkpoint_parts(net)
+            if disc is not None:
+                extra["discriminator"] = disc.state_dict()
+                extra["disc_optimizer"] = disc_opt.state_dict()
         return {
+            **extra,
             "model": model.state_dict(),
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
@@ -227,7 +262,9 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
     last_ckpt = run_dir / "last.pt"
     step, it, epoch = start_step, None, -1
     t0, seen, bad_reads = time.perf_counter(), 0, 0
-    net.train()
+    wrapped.train()
+    if disc is not None:
+        disc.train()
     bar = tqdm(
         total=cfg.optim.steps, initial=start_step, desc="train", unit="step", disable=not (progress and main_proc)
     )
@@ -241,22 +278,33 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
                                     pin_memory=device.type == "cuda", drop_last=True)  # fmt: skip
                 it = iter(loader)
             data = next(it)
-            x = (data["lq_image"] if cfg.data.train_on_lq else data["image"]).to(device, non_blocking=True)
-            target = data["heatmaps"].to(device, non_blocking=True)
-            weights = data["weights"].to(device, non_blocking=True)
-            with torch.autocast(device.type, enabled=use_amp):
-                pred = net(x)
-            loss = keypoint_mse(pred, target, weights)
+            if ckd_step is not None:
+                batch_t = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in data.items()}
+                with torch.autocast(device.type, enabled=use_amp):
+                    loss, parts, extra = ckd_step.losses(wrapped, batch_t, step)
+                x = batch_t["lq_image"]
+            else:
+                x = (data["lq_image"] if cfg.data.train_on_lq else data["image"]).to(device, non_blocking=True)
+                target = data["heatmaps"].to(device, non_blocking=True)
+                weights = data["weights"].to(device, non_blocking=True)
+                with torch.autocast(device.type, enabled=use_amp):
+                    pred = wrapped(x)
+                loss = keypoint_mse(pred, target, weights)
+                parts, extra = {}, {}
             if not torch.isfinite(loss):
                 kept = f"; last good checkpoint: {last_ckpt}" if last_ckpt.exists() else "; no checkpoint was saved yet"
                 raise TrainingDiverged(f"loss became {loss.item()} at step {step + 1}, training stopped{kept}")
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+            grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.optim.grad_clip)
             scaler.step(optimizer)
             scaler.update()
             scheduler.step()
+            if ckd_step is not None:
+                d_loss = ckd_step.discriminator_step(disc_wrapped, disc_opt, extra)
+                if d_loss is not None:
+                    parts["disc"] = d_loss
             step += 1
             seen += x.shape[0] * world
             bad_reads += int(data["bad_reads"].sum())
@@ -272,6 +320,7 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
                     "img_per_s": f"{seen / max(elapsed, 1e-9):.1f}",
                     "bad_reads": bad_reads,
                     "time": f"{elapsed:.1f}",
+                    **{k: f"{v:.6g}" for k, v in parts.items()},
                 }
                 logger.log(row)
                 bar.set_postfix(loss=row["loss"])
@@ -282,6 +331,8 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
         bar.close()
         logger.close()
 
+    if main_proc:
+        save_checkpoint(run_dir / "student.pt", export_student(payload(step)))
     if main_proc and cfg.data.val_ann:
         metrics = evaluate_run(model, cfg, spec)
         log.info("validation: %s", {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)})

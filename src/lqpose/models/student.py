@@ -25,6 +25,7 @@ class StudentConfig:
     num_keypoints: int = 17
     pretrained: bool = False  # True downloads ImageNet weights through timm (needs internet)
     weights: str | None = None  # local backbone weights file (timm/safetensors state dict)
+    quality_head: bool = False  # a tiny head that scores the input's quality (kept at inference)
 
 
 def _conv_bn_relu(cin: int, cout: int, k: int = 3) -> nn.Sequential:
@@ -63,6 +64,17 @@ class DeconvHead(nn.Module):
         return self.deconv(feats[-1])
 
 
+class QualityHead(nn.Module):
+    """Pools the deepest feature and predicts the input's quality in [0, 1] (1 = well-quality)."""
+
+    def __init__(self, channels: int, hidden: int = 32):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(channels, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, 1))
+
+    def forward(self, deepest: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.mlp(deepest.mean(dim=(2, 3)))).squeeze(1)
+
+
 class Student(nn.Module):
     def __init__(self, cfg: StudentConfig):
         super().__init__()
@@ -82,12 +94,22 @@ class Student(nn.Module):
         else:
             raise ValueError(f"model.head must be 'fuse' or 'deconv', got {cfg.head!r}")
         self.feature_channels = list(channels) + [cfg.head_channels]
+        self.quality = QualityHead(channels[-1]) if cfg.quality_head else None
 
     def forward_features(self, x: torch.Tensor) -> dict[str, object]:
-        """Backbone features (strides 4..32), the head's stride-4 feature, and the heatmaps."""
+        """Backbone features (strides 4..32), the head's stride-4 feature, the heatmaps (and the quality)."""
         feats = self.backbone(x)
         head_feat = self.head.features(feats)
-        return {"features": feats, "head_feature": head_feat, "heatmaps": self.head.final(head_feat)}
+        out = {"features": feats, "head_feature": head_feat, "heatmaps": self.head.final(head_feat)}
+        if self.quality is not None:
+            out["quality"] = self.quality(feats[-1])
+        return out
+
+    def forward_with_quality(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Heatmaps and, when the model has a quality head, the per-image quality score."""
+        feats = self.backbone(x)
+        heatmaps = self.head.final(self.head.features(feats))
+        return heatmaps, (self.quality(feats[-1]) if self.quality is not None else None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head.final(self.head.features(self.backbone(x)))
