@@ -14,31 +14,26 @@ from lqpose.engine.checkpoint import load_checkpoint, load_student_checkpoint
 from lqpose.engine.train import TrainConfig, TrainingDiverged, train
 
 
-def losses(run_dir) -> dict[int, str]:
-    with open(run_dir / "log.csv") as f:
-        return {int(r["step"]): r["loss"] for r in csv.DictReader(f)}
-
-
-def test_run_folder_holds_config_log_checkpoints_and_metrics(tiny_config, capsys):
+def test_run_folder_holds_config_log_checkpoints_and_metrics(tiny_config, capsys, read_losses):
     assert main(["train", str(tiny_config)]) == 0
     cfg = load_config(TrainConfig, tiny_config)
     run = tmp = Path(cfg.out_dir)
     assert (run / "config.yaml").is_file() and (run / "log.csv").is_file()
-    assert {p.name for p in run.glob("*.pt")} == {"step_0000003.pt", "step_0000006.pt", "last.pt"}
+    assert {p.name for p in run.glob("*.pt")} == {"step_0000003.pt", "step_0000006.pt", "last.pt", "student.pt"}
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics) >= {"AP", "AP50", "AP75", "APm", "APl", "AR"}
     assert len(json.loads((run / "results.json").read_text())) == 12
     ckpt = load_checkpoint(run / "last.pt")  # plain dict, loads with weights_only=True
     assert ckpt["step"] == 6 and ckpt["config"]["data"]["input_size"] == [48, 64]
-    assert list(losses(tmp)) == [1, 2, 3, 4, 5, 6]
+    assert list(read_losses(tmp)) == [1, 2, 3, 4, 5, 6]
 
 
-def test_resume_reproduces_the_uninterrupted_losses(tiny_config, tmp_path):
+def test_resume_reproduces_the_uninterrupted_losses(tiny_config, tmp_path, read_losses):
     full = load_config(TrainConfig, tiny_config, [f"out_dir={tmp_path / 'full'}"])
     train(full, progress=False)
     part = load_config(TrainConfig, tiny_config, [f"out_dir={tmp_path / 'part'}"])
     train(part, resume=str(tmp_path / "full" / "step_0000003.pt"), progress=False)
-    a, b = losses(tmp_path / "full"), losses(tmp_path / "part")
+    a, b = read_losses(tmp_path / "full"), read_losses(tmp_path / "part")
     assert [b[s] for s in (4, 5, 6)] == [a[s] for s in (4, 5, 6)]
     sa = load_checkpoint(tmp_path / "full" / "last.pt")["model"]
     sb = load_checkpoint(tmp_path / "part" / "last.pt")["model"]
@@ -77,7 +72,7 @@ def test_missing_images_are_skipped_and_counted(tiny_config, tmp_path, shared_da
 
 
 @pytest.mark.slow
-def test_tiny_student_overfits_the_coco_sample(tiny_config):
+def test_tiny_student_overfits_the_coco_sample(tiny_config, read_losses):
     cfg = load_config(TrainConfig, tiny_config, [
         "data.input_size=[96, 128]", "data.sigma=2.0", "model.head_channels=64", "optim.steps=250",
         "optim.batch_size=12", "optim.lr=0.008", "optim.warmup_steps=10", "log_every=10", "ckpt_every=1000",
@@ -85,7 +80,7 @@ def test_tiny_student_overfits_the_coco_sample(tiny_config):
         "data.augment.scale=[1.0, 1.0]", "data.augment.shift=0",
     ])  # fmt: skip
     run = train(cfg, progress=False)
-    log = losses(run)
+    log = read_losses(run)
     first, last = float(log[1]), float(log[250])
     assert first / last >= 5, (first, last)
     assert json.loads((run / "metrics.json").read_text())["AP"] >= 0.5

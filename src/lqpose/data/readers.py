@@ -254,3 +254,54 @@ def read_detections(det_file: str | Path, gt: PoseSet, score_thr: float = 0.0) -
     if unknown:
         log.warning("%s: %d detections name images that are not in the ground truth; skipped", det_file, unknown)
     return out
+
+
+LSPET_TO_CROWDPOSE = (9, 8, 10, 7, 11, 6, 3, 2, 4, 1, 5, 0, 13, 12)
+LSPET_SPLITS = {"train": (1, 9000), "val": (9001, 9500), "test": (9501, 10000), "all": (1, 10000)}
+
+
+def read_lspet(root: str | Path, split: str = "train", pad: float = 0.15) -> PoseSet:
+    """LSP Extended (10,000 people, one per image) as CrowdPose-14 records.
+
+    `joints.mat` holds joints 14x3x10000 (x, y, visible); invisible joints count as unlabelled. Boxes are the
+    visible joints' extent padded by `pad` per side, clipped; OKS area = 0.53 w h (the CrowdPose rule).
+    Split used by lqpose: train im00001-09000, val 09001-09500, test 09501-10000.
+    """
+    from scipy.io import loadmat
+
+    from ..keypoints import CROWDPOSE14
+
+    root = Path(root)
+    if split not in LSPET_SPLITS:
+        raise ValueError(f"LSPET split must be one of {', '.join(LSPET_SPLITS)}, got {split!r}")
+    mat = root / "joints.mat"
+    if not mat.is_file():
+        raise FileNotFoundError(f"{mat}: no such file (LSPET's joints.mat)")
+    joints = loadmat(str(mat))["joints"]
+    if joints.shape[:2] != (14, 3):
+        raise ValueError(f"{mat}: expected joints of shape 14x3xN, got {joints.shape}")
+    first, last = LSPET_SPLITS[split]
+    instances, images = [], {}
+    for n in range(first, min(last, joints.shape[2]) + 1):
+        path = root / "images" / f"im{n:05d}.jpg"
+        w, h = _fast_image_size(path)
+        j = joints[:, :, n - 1].astype(np.float32)[list(LSPET_TO_CROWDPOSE)]
+        vis = (j[:, 2] > 0) & (j[:, 0] >= 0) & (j[:, 1] >= 0) & (j[:, 0] < w) & (j[:, 1] < h)
+        kps = np.zeros((14, 3), np.float32)
+        kps[vis, :2] = j[vis, :2]
+        kps[vis, 2] = 2.0
+        bbox = clip_box(_extent(kps, pad), w, h) if vis.any() else np.zeros(4, np.float32)
+        images[n] = {"file_name": path.name, "width": w, "height": h, "crowd_index": 0.0}
+        instances.append(Instance(str(path), n, bbox, kps, float(0.53 * bbox[2] * bbox[3]), (w, h), ann_id=n))
+    return PoseSet(CROWDPOSE14, instances, images, str(mat), "coco")
+
+
+def _fast_image_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the file header only."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return im.size
+    except Exception:  # noqa: BLE001 - fall back to a full decode (and its clear failure)
+        return _image_size(path)

@@ -64,7 +64,8 @@ class CKDStep:
         self.total_steps = total_steps
 
     def losses(self, net, batch: dict, step: int) -> tuple[torch.Tensor, dict, dict]:
-        """`net` is the (possibly DDP-wrapped) CKDNet. Returns total loss, scalar parts, tensors for the D step."""
+        """`net` is the (possibly DDP-wrapped) CKDNet. Returns the total loss, each weighted term (tensors with
+        their graphs) and what the discriminator step needs."""
         cfg = self.cfg
         x_lq, x_wq = batch["lq_image"], batch["image"]
         target, weights = batch["heatmaps"], batch["weights"]
@@ -108,7 +109,7 @@ class CKDStep:
                 q = 0.5 * q + 0.5 * torch.exp(-extra["rec_error"] / cfg.quality_tau)
             parts["quality"] = cfg.quality * losses.quality_loss(out["quality"], q)
         total = sum(parts.values())
-        return total, {k: float(v.detach()) for k, v in parts.items()}, extra
+        return total, parts, extra
 
     def discriminator_step(self, disc_net, optimizer: torch.optim.Optimizer, extra: dict) -> float | None:
         """One LSGAN step of the patch discriminator on real WQ vs restored (detached) half-res images."""

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from ..codec import codec_for
 from ..config import save_config, to_dict
-from ..data.readers import PoseSet, read_coco, read_mpii
+from ..data.readers import PoseSet, read_coco, read_lspet, read_mpii
 from ..data.topdown import EpochSampler, LQConfig, TopDownDataset
 from ..data.transforms import AugmentConfig
 from ..files import write_json
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class DataConfig:
-    format: str = "coco"  # coco (any COCO-style json) | mpii
+    format: str = "coco"  # coco (any COCO-style json) | mpii | lspet (train_ann/val_ann = split name)
     train_ann: str = ""
     train_images: str = ""
     val_ann: str = ""
@@ -91,9 +91,11 @@ class TrainingDiverged(RuntimeError):
 def load_poseset(fmt: str, ann: str, images: str, keypoints: str = "") -> PoseSet:
     if fmt == "mpii":
         return read_mpii(ann, images or None)
+    if fmt == "lspet":
+        return read_lspet(images, ann or "train")
     if fmt == "coco":
         return read_coco(ann, images or None, get_spec(keypoints) if keypoints else None)
-    raise ValueError(f"data.format must be coco or mpii, got {fmt!r}")
+    raise ValueError(f"data.format must be coco, mpii or lspet, got {fmt!r}")
 
 
 def lr_lambda(cfg: OptimConfig):
@@ -281,7 +283,8 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
             if ckd_step is not None:
                 batch_t = {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in data.items()}
                 with torch.autocast(device.type, enabled=use_amp):
-                    loss, parts, extra = ckd_step.losses(wrapped, batch_t, step)
+                    loss, terms, extra = ckd_step.losses(wrapped, batch_t, step)
+                parts = {k: float(v.detach()) for k, v in terms.items()}
                 x = batch_t["lq_image"]
             else:
                 x = (data["lq_image"] if cfg.data.train_on_lq else data["image"]).to(device, non_blocking=True)
