@@ -6,7 +6,7 @@ from lqpose.config import load_config
 from lqpose.degrade import ChainConfig
 from lqpose.engine.train import TrainConfig
 
-CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.yaml"))
+CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)

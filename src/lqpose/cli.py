@@ -126,8 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--predictions", help="COCO-format keypoint results json from any source")
     p.add_argument("--ann", required=True, help="annotation file (COCO-style json or MPII json)")
     p.add_argument("--images", help="image folder (default: the annotation file's folder)")
-    p.add_argument("--format", default="coco", choices=["coco", "mpii", "lspet"],
-                   help="lspet: --ann is the split (train/val/test), --images the LSPET folder")
+    p.add_argument(
+        "--format",
+        default="coco",
+        choices=["coco", "mpii", "lspet"],
+        help="lspet: --ann is the split (train/val/test), --images the LSPET folder",
+    )
     p.add_argument("--keypoints", help="keypoint layout name when the file does not name its keypoints")
     p.add_argument("--boxes", help="person detections json (COCO results); default: ground-truth boxes")
     p.add_argument("--score-thr", type=float, default=0.0, help="minimum detection score")

@@ -137,3 +137,13 @@ def test_exported_student_costs_what_the_plain_student_costs():
     plain.load_state_dict(exported["model"])
     assert count_parameters(plain) == count_parameters(s) < count_parameters(net)
     assert count_flops(plain, SIZE) == count_flops(s, SIZE)
+
+
+@pytest.mark.parametrize("backbone", ["lcnet_050", "mobilenetv3_small_100", "resnet18", "hrnet_w18_small_v2"])
+def test_teacher_shallow_features_equal_the_full_forward(backbone):
+    t = Teacher(build_student(StudentConfig(backbone=backbone)))
+    x = torch.randn(1, 3, 64, 64)
+    shallow, full = t.shallow_features(x), t.net.backbone(x)
+    assert len(shallow) == 2
+    for a, b in zip(shallow, full[:2], strict=True):
+        assert torch.allclose(a, b, atol=1e-6)

@@ -78,7 +78,8 @@ def make_lq(img: np.ndarray, cfg: LQConfig, rng: np.random.Generator) -> tuple[n
 
 class TopDownDataset(Dataset):
     """Person crops with heatmap targets. `train=True` augments; `lq` adds a pixel-aligned LQ crop;
-    `eval_degrade=(type, severity)` degrades the input itself (seeded per image) for LQ evaluation."""
+    `eval_degrade=(type, severity)` degrades the input itself (seeded per image) for LQ evaluation; the type
+    "chain" applies the random training chain (severity ignored)."""
 
     def __init__(
         self,
@@ -128,7 +129,8 @@ class TopDownDataset(Dataset):
         inst = self.instances[index]
         if self.eval_degrade is not None:
             name, severity = self.eval_degrade
-            img = degrade(img, name, severity, image_seed(self.seed, inst.image_id, name, severity))
+            seed = image_seed(self.seed, inst.image_id, name, severity)
+            img = random_chain(img, seed) if name == "chain" else degrade(img, name, severity, seed)
         center, scale = box_to_center_scale(inst.bbox, self.aspect)
         rotation, flip = 0.0, False
         if self.train:

@@ -85,10 +85,13 @@ class CKDStep:
             self.disc.requires_grad_(False)  # the generator's adversarial loss must not touch D's weights
             adv = losses.lsgan_generator(self.disc(out["restored"]))
             self.disc.requires_grad_(True)
-            with torch.no_grad():
-                perc_target = self.teacher.features_with_grad(wq_half)[:2]
-            perc = losses.perceptual(self.teacher.features_with_grad(out["restored"])[:2], perc_target)
-            parts["gan"] = cfg.gan * (rec + cfg.adv * adv + cfg.perceptual_weight * perc)
+            gan = rec + cfg.adv * adv
+            if cfg.perceptual_weight > 0:
+                with torch.no_grad():
+                    perc_target = self.teacher.shallow_features(wq_half)
+                perc = losses.perceptual(self.teacher.shallow_features(out["restored"]), perc_target)
+                gan = gan + cfg.perceptual_weight * perc
+            parts["gan"] = cfg.gan * gan
             extra.update(restored=out["restored"].detach(), wq_half=wq_half)
             with torch.no_grad():
                 extra["rec_error"] = (out["restored"] - wq_half).abs().mean(dim=(1, 2, 3))

@@ -31,11 +31,18 @@ def flip_heatmaps(heatmaps: torch.Tensor, spec: KeypointSpec) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict_heatmaps(model: torch.nn.Module, images: torch.Tensor, spec: KeypointSpec, flip_test: bool) -> torch.Tensor:
-    heatmaps = model(images)
+def predict_heatmaps(
+    model: torch.nn.Module, images: torch.Tensor, spec: KeypointSpec, flip_test: bool
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Heatmaps (flip-averaged when asked) and, for students with a quality head, the quality score."""
+    run = getattr(model, "forward_with_quality", lambda x: (model(x), None))
+    heatmaps, quality = run(images)
     if flip_test:
-        heatmaps = 0.5 * (heatmaps + flip_heatmaps(model(images.flip(3)), spec))
-    return heatmaps
+        flipped, q_flip = run(images.flip(3))
+        heatmaps = 0.5 * (heatmaps + flip_heatmaps(flipped, spec))
+        if quality is not None:
+            quality = 0.5 * (quality + q_flip)
+    return heatmaps, quality
 
 
 def predict(
@@ -57,7 +64,7 @@ def predict(
     model.eval()
     results = []
     for batch in tqdm(loader, desc="predict", unit="batch", disable=not progress):
-        heatmaps = predict_heatmaps(model, batch["image"].to(device), spec, flip_test)
+        heatmaps, quality = predict_heatmaps(model, batch["image"].to(device), spec, flip_test)
         coords, scores = codec.decode(heatmaps.float().cpu().numpy())
         for j in range(coords.shape[0]):
             inst = instances[int(batch["index"][j])]
@@ -73,6 +80,7 @@ def predict(
                 "score": round(person, 6),
                 "ann_id": inst.ann_id,
                 "area": float(inst.bbox[2] * inst.bbox[3]),
+                **({"quality": round(float(quality[j]), 4)} if quality is not None else {}),
             })  # fmt: skip
     return results
 

@@ -1,6 +1,6 @@
 """Refined transformer decoder, RTD (training only).
 
-K learnable keypoint queries cross-attend to the student's stride-4 head feature (with a 2-D sine
+K learnable keypoint queries cross-attend to the student's head feature (pooled to stride 8, with a 2-D sine
 positional encoding) through a few pre-norm decoder layers; each query then classifies its keypoint's x and
 y (SimCC). Why SimCC rather than heatmap refinement: a query maps naturally to two 1-D distributions, the
 output needs no upsampling decoder, and the sub-pixel split makes the supervision sharper than the
@@ -44,8 +44,10 @@ class RefinedTransformerDecoder(nn.Module):
 
     def forward(self, feature: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, C, h, w) student feature -> SimCC logits (B, K, Wb), (B, K, Hb)."""
+        # keys/values at stride 8: a quarter of the tokens; the SimCC heads recover sub-pixel detail
+        feature = torch.nn.functional.avg_pool2d(self.proj(feature), 2, ceil_mode=True)
         b, _, h, w = feature.shape
-        memory = self.proj(feature).flatten(2).transpose(1, 2)
+        memory = feature.flatten(2).transpose(1, 2)
         memory = memory + sine_position_encoding(h, w, memory.shape[-1], feature.device)
         q = self.decoder(self.queries.expand(b, -1, -1), memory)
         q = self.norm(q)

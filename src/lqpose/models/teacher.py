@@ -8,6 +8,7 @@ wrapped by DDP.
 from __future__ import annotations
 
 import torch
+from timm.models._features import FeatureListNet
 from torch import nn
 
 from .student import Student, StudentConfig, build_student
@@ -30,10 +31,40 @@ class Teacher(nn.Module):
         """Heatmaps h_T and features f_T of the WQ crop (no graph is built)."""
         return self.net.forward_features(x_wq)
 
-    def features_with_grad(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Backbone features of `x` with gradients flowing to `x` only (the teacher's weights are frozen):
-        used by the pose-aware perceptual loss on restored images."""
-        return self.net.backbone(x)
+    def shallow_features(self, x: torch.Tensor, levels: int = 2) -> list[torch.Tensor]:
+        """The first `levels` backbone features of `x` (strides 4, 8, ...), with gradients flowing to `x` only
+        (the teacher's weights are frozen): the pose-aware perceptual loss on restored images.
+
+        For timm's sequential feature extractors the deeper stages are not run at all, which is most of the
+        cost; other extractors (HRNet's) run whole. The input is padded to a multiple of 32, which every
+        timm backbone accepts."""
+        h, w = x.shape[-2:]
+        pad_h, pad_w = (-h) % 32, (-w) % 32
+        if pad_h or pad_w:
+            x = torch.nn.functional.pad(x, (0, pad_w, 0, pad_h))
+        backbone = self.net.backbone
+        sequential_blocks = hasattr(backbone, "_stage_out_idx") and getattr(backbone, "feature_hooks", None) is None
+        if sequential_blocks and hasattr(backbone, "blocks"):  # timm's MobileNet/EfficientNet/LCNet extractors
+            x = backbone.bn1(backbone.conv_stem(x))
+            x = getattr(backbone, "act1", nn.Identity())(x)
+            out = [x] if 0 in backbone._stage_out_idx else []  # timm numbers the stem 0, block i as i + 1
+            for i, block in enumerate(backbone.blocks):
+                x = block(x)
+                if i + 1 in backbone._stage_out_idx:
+                    out.append(x)
+                    if len(out) == levels:
+                        break
+            return out
+        if isinstance(backbone, FeatureListNet):
+            out = []
+            for name, module in backbone.items():
+                x = module(x)
+                if name in backbone.return_layers:
+                    out.append(x)
+                    if len(out) == levels:
+                        break
+            return out
+        return backbone(x)[:levels]
 
 
 def build_teacher(state: dict, cfg: StudentConfig) -> Teacher:

@@ -1,0 +1,31 @@
+"""PCK@thr normalised by torso size (LSP convention): a joint is correct when within thr x the distance
+between the right shoulder and the left hip of the ground truth. Only labelled joints count."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..data.readers import PoseSet
+
+
+def pck(gt: PoseSet, results: list[dict], thr: float = 0.2, joints: list[str] | None = None) -> float:
+    """PCK@thr in [0, 1] over `joints` (default: every joint but head and neck, i.e. the 12 limb joints of
+    CrowdPose-14/LSP). Results carry `ann_id`; people whose torso is not labelled are left out."""
+    names = gt.spec.names
+    joints = joints or [n for n in names if n not in ("head", "neck", "head_top", "upper_neck", "nose")]
+    idx = [names.index(n) for n in joints]
+    rs, lh = names.index("right_shoulder"), names.index("left_hip")
+    by_ann = {int(r["ann_id"]): np.asarray(r["keypoints"], np.float64).reshape(-1, 3) for r in results}
+    hits = total = 0
+    for inst in gt.instances:
+        k = inst.keypoints
+        if k[rs, 2] <= 0 or k[lh, 2] <= 0:
+            continue
+        torso = float(np.linalg.norm(k[rs, :2] - k[lh, :2]))
+        vis = k[idx, 2] > 0
+        pred = by_ann.get(inst.ann_id)
+        if pred is not None:
+            d = np.linalg.norm(pred[idx, :2] - k[idx, :2], axis=1)
+            hits += int(((d <= thr * torso) & vis).sum())
+        total += int(vis.sum())
+    return hits / max(total, 1)
