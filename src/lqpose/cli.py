@@ -80,6 +80,54 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_severities(text: str) -> list[int]:
+    if "-" in text:
+        lo, hi = text.split("-", 1)
+        return list(range(int(lo), int(hi) + 1))
+    return [int(v) for v in text.split(",") if v]
+
+
+def _cmd_make_bench(args: argparse.Namespace) -> int:
+    import time
+
+    from .bench.make import make_bench
+    from .engine.train import load_poseset
+
+    fmt = {"coco": "coco", "crowdpose": "coco", "ochuman": "coco", "exlpose": "coco", "mpii": "mpii", "lspet": "lspet"}
+    if args.dataset not in fmt:
+        raise ValueError(f"--dataset must be one of {', '.join(fmt)}, got {args.dataset!r}")
+    gt = load_poseset(fmt[args.dataset], args.ann, args.images or "")
+    types = None if args.types in (None, "all") else [t for t in args.types.split(",") if t]
+    t0 = time.perf_counter()
+    manifest = make_bench(gt, args.out, args.dataset, types, _parse_severities(args.severities), args.mixed,
+                          args.seed, args.workers, images_dir=args.images)  # fmt: skip
+    files = sum(len(v) for v in manifest["splits"].values())
+    print(f"wrote {len(manifest['splits'])} splits, {files} files to {args.out} in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench.report import write_report
+    from .bench.run import CheckpointModel, PredictionsModel, run_bench
+
+    models = [CheckpointModel(c, args.device or _default_device()) for c in args.checkpoint]
+    models += [PredictionsModel(p) for p in args.predictions]
+    for peer in args.peer:
+        if peer != "mediapipe":
+            raise ValueError(f"unknown peer {peer!r}; known: mediapipe")
+        from .bench.peers import MediaPipePeer
+
+        models.append(MediaPipePeer())
+    if not models:
+        raise ValueError("give at least one --checkpoint, --predictions or --peer")
+    run = run_bench(args.bench, models, args.boxes, args.score_thr)
+    summaries = write_report(run, args.report, "detections " + args.boxes if args.boxes else "ground-truth boxes")
+    for model, s in summaries.items():
+        print(f"{model}: clean {s['clean']:.4f}  mPC {s['mPC']:.4f}  rPC {s['rPC']:.4f}")
+    print(f"report: {args.report}/report.md")
+    return 0
+
+
 def _default_device() -> str:
     import torch
 
@@ -142,6 +190,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("make-bench", help="build deterministic LQ splits of a dataset (+ manifest)")
+    p.add_argument("--dataset", required=True, help="coco, crowdpose, ochuman, exlpose (real split), mpii, lspet")
+    p.add_argument("--ann", required=True, help="annotation file (lspet: the split name)")
+    p.add_argument("--images", help="image folder (default: the annotation file's folder)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--types", default="all", help="comma-separated degradation types, or all")
+    p.add_argument("--severities", default="1-5", help="e.g. 1,3,5 or 1-5")
+    p.add_argument("--mixed", type=int, default=0, help="number of mixed camera-pipeline splits")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=_cmd_make_bench)
+
+    p = sub.add_parser("bench", help="score models on every split of a benchmark and write a report")
+    p.add_argument("--bench", required=True, help="folder built by make-bench")
+    p.add_argument("--checkpoint", action="append", default=[], help="lqpose checkpoint (repeatable)")
+    p.add_argument("--predictions", action="append", default=[], help="folder of per-split COCO results")
+    p.add_argument("--peer", action="append", default=[], help="outside model: mediapipe")
+    p.add_argument("--boxes", help="person detections json (on the clean images); default: ground-truth boxes")
+    p.add_argument("--score-thr", type=float, default=0.0)
+    p.add_argument("--device")
+    p.add_argument("--report", required=True, help="report folder")
+    p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("demo", help="quick-start job on embedded photos")
     p.add_argument("--out", default="demo", help="output folder (default: demo/)")

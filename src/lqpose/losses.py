@@ -5,11 +5,18 @@ from __future__ import annotations
 import torch
 
 
-def keypoint_mse(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+def keypoint_mse(
+    pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor, fg_weight: float = 0.0
+) -> torch.Tensor:
     """Heatmap MSE per keypoint, masked by (B, K) weights (unlabelled/out-of-crop keypoints count 0);
-    averaged over the batch's keypoints like MMPose's KeypointMSELoss (x 0.5 omitted)."""
-    per_kp = ((pred.float() - target.float()) ** 2).mean(dim=(2, 3))
-    return (per_kp * weights).mean()
+    averaged over the batch's keypoints like MMPose's KeypointMSELoss (x 0.5 omitted).
+
+    `fg_weight` > 0 weighs each pixel by 1 + fg_weight x target: the few pixels near a keypoint then count as
+    much as the large background, which gets a network trained from scratch off the all-zero plateau sooner."""
+    err = (pred.float() - target.float()) ** 2
+    if fg_weight:
+        err = err * (1.0 + fg_weight * target.float())
+    return (err.mean(dim=(2, 3)) * weights).mean()
 
 
 def heatmap_kd(student: torch.Tensor, teacher: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

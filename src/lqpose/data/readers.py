@@ -125,13 +125,17 @@ def read_coco(ann_file: str | Path, images_dir: str | Path | None = None, spec: 
                 image_size=(w, h),
                 ann_id=int(ann.get("id", len(instances))),
                 iscrowd=int(bool(ann.get("iscrowd", 0))),
-                extra={"crowd_index": info["crowd_index"]},
+                extra={
+                    "crowd_index": info["crowd_index"],
+                    **({"head_size": float(ann["head_size"])} if "head_size" in ann else {}),
+                },
             )
         )
     skipped = {k_: v for k_, v in skipped.items() if v}
     if skipped:
         log.warning("%s: skipped annotations %s", ann_file, skipped)
-    return PoseSet(spec, instances, images, str(ann_file), "coco", skipped)
+    kind = data.get("lqpose_kind", "coco")  # ground truth written by `lqpose make-bench` says what it scores
+    return PoseSet(spec, instances, images, str(ann_file), kind, skipped)
 
 
 def _extent(kps: np.ndarray, pad: float = 0.15) -> list[float]:

@@ -4,7 +4,15 @@ Knows nothing of pose: every function maps an RGB uint8 HxWx3 image to one of th
 never moves content, so keypoint annotations stay valid. See docs/degradations.md.
 """
 
-from .chain import ChainConfig, ChainRound, random_chain, random_chain_with_params, replay_chain, sample_chain
+from .chain import (
+    ChainConfig,
+    ChainRound,
+    random_chain,
+    random_chain_with_params,
+    replay_chain,
+    sample_camera_chain,
+    sample_chain,
+)
 from .registry import (
     DEGRADATIONS,
     FAMILIES,
@@ -60,5 +68,6 @@ __all__ = [
     "random_chain",
     "random_chain_with_params",
     "replay_chain",
+    "sample_camera_chain",
     "sample_chain",
 ]

@@ -158,6 +158,33 @@ def sample_chain(shape: tuple, rng: np.random.Generator, config: ChainConfig | N
     return ops
 
 
+def sample_camera_chain(shape: tuple, rng: np.random.Generator) -> list[dict]:
+    """A realistic camera-pipeline sequence for the benchmark's mixed splits, in the order the effects happen:
+    camera shake during exposure, a dim scene and the sensor noise it brings (or sensor noise alone), a
+    small/far sensor (downscale), and the codec; then back to the input size."""
+    h0, w0 = shape[:2]
+    ops: list[dict] = []
+    if rng.random() < 0.5:
+        ops.append({"op": "motion_blur", "length": _u(rng, (3.0, 15.0)), "angle": _u(rng, (0.0, 180.0))})
+    if rng.random() < 0.6:
+        ops.append({"op": "low_light", "scale": _u(rng, (0.05, 0.5)), "gamma": _u(rng, (1.0, 1.3)),
+                    "gain": _u(rng, (0.002, 0.012), 5), "read": _u(rng, (0.001, 0.008), 5), "corr": 0.6,
+                    "seed": _seed(rng)})  # fmt: skip
+    elif rng.random() < 0.6:
+        ops.append({"op": "sensor_noise", "gain": _u(rng, (0.001, 0.015), 5), "read": _u(rng, (0.001, 0.01), 5),
+                    "corr": 0.6, "seed": _seed(rng)})  # fmt: skip
+    resized = rng.random() < 0.6
+    if resized:
+        f = float(rng.uniform(0.3, 0.8))
+        ops.append({"op": "resize", "width": max(2, round(w0 * f)), "height": max(2, round(h0 * f)),
+                    "interpolation": "area"})  # fmt: skip
+    if rng.random() < 0.9:
+        ops.append({"op": "jpeg", "quality": int(round(rng.uniform(20, 80)))})
+    if resized:
+        ops.append({"op": "resize", "width": w0, "height": h0, "interpolation": "bicubic"})
+    return ops
+
+
 def _resize(img: np.ndarray, width: int, height: int, interpolation: str) -> np.ndarray:
     flag = INTERPOLATIONS[interpolation]
     if flag == cv2.INTER_AREA and (width > img.shape[1] or height > img.shape[0]):

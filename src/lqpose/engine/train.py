@@ -67,6 +67,7 @@ class OptimConfig:
     warmup_steps: int = 100
     min_lr_ratio: float = 0.01
     grad_clip: float = 5.0
+    fg_weight: float = 0.0  # heatmap loss foreground weighting (see losses.keypoint_mse)
     amp: bool = True  # used only on CUDA
 
 
@@ -292,7 +293,7 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
                 weights = data["weights"].to(device, non_blocking=True)
                 with torch.autocast(device.type, enabled=use_amp):
                     pred = wrapped(x)
-                loss = keypoint_mse(pred, target, weights)
+                loss = keypoint_mse(pred, target, weights, cfg.optim.fg_weight)
                 parts, extra = {}, {}
             if not torch.isfinite(loss):
                 kept = f"; last good checkpoint: {last_ckpt}" if last_ckpt.exists() else "; no checkpoint was saved yet"

@@ -122,3 +122,23 @@ def oks_nms(results: list[dict], sigmas, threshold: float = 0.9) -> list[dict]:
                 if alive[j] and oks(poses[i], poses[j], area, sigmas) > threshold:
                     alive[j] = False
     return kept
+
+
+def per_keypoint_similarity(gt: PoseSet, results: list[dict], sigmas=None) -> dict[str, float]:
+    """Mean per-keypoint OKS term exp(-d^2 / (2 s^2 (2 sigma)^2)) over labelled GT joints, for results that
+    name their person (`ann_id`, as top-down predictions on ground-truth boxes do): the per-keypoint
+    breakdown behind an AP."""
+    sigmas = np.asarray(gt.spec.sigmas if sigmas is None else sigmas, np.float64)
+    by_ann = {int(r["ann_id"]): np.asarray(r["keypoints"], np.float64).reshape(-1, 3) for r in results if "ann_id" in r}
+    sums = np.zeros(gt.spec.num_keypoints)
+    counts = np.zeros(gt.spec.num_keypoints)
+    for inst in gt.instances:
+        pred = by_ann.get(inst.ann_id)
+        vis = inst.keypoints[:, 2] > 0
+        if pred is None or not vis.any():
+            continue
+        d2 = ((pred[:, :2] - inst.keypoints[:, :2]) ** 2).sum(1)
+        sim = np.exp(-d2 / ((2 * sigmas) ** 2) / (inst.area + np.spacing(1)) / 2)
+        sums += np.where(vis, sim, 0.0)
+        counts += vis
+    return {n: float(sums[i] / counts[i]) if counts[i] else float("nan") for i, n in enumerate(gt.spec.names)}

@@ -1,0 +1,237 @@
+"""Benchmark report: markdown + CSV tables (per type x severity, clean, mPC, rPC, per family, per keypoint),
+PNG plots (metric vs severity per family; models compared) and a grid of the worst predictions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..degrade import DEGRADATIONS
+from ..files import atomic_write_bytes, write_text
+from ..imageio import read_rgb, write_image
+from ..metrics.coco import oks
+from ..metrics.robustness import family_means, mpc, rpc
+
+FAMILIES = {name: spec.family for name, spec in DEGRADATIONS.items()}
+
+
+def _main_metric(gt) -> str:
+    return "PCKh" if gt.kind == "mpii" else "AP"
+
+
+def summarize(scores: dict, metric: str) -> dict:
+    """One model's scores per split -> grid, clean, mPC, rPC, family means, mixed and real means."""
+    grid: dict[str, dict[int, float]] = {}
+    mixed, real, clean = [], None, float("nan")
+    for key, m in scores.items():
+        v = m[metric]
+        if key == "clean":
+            clean = v
+        elif key == "real":
+            real = v
+        elif key.startswith("mixed/"):
+            mixed.append(v)
+        else:
+            name, sev = key.split("/")
+            grid.setdefault(name, {})[int(sev)] = v
+    m_pc = mpc(grid)
+    return {
+        "grid": grid,
+        "clean": clean,
+        "mPC": m_pc,
+        "rPC": rpc(m_pc, clean),
+        "families": family_means(grid, FAMILIES),
+        "mixed": float(np.mean(mixed)) if mixed else float("nan"),
+        "real": real,
+    }
+
+
+def _fmt(v) -> str:
+    return "–" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.3f}"
+
+
+def _savefig(fig, path: Path) -> None:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def plot_severity(summary: dict, model: str, metric: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fams = sorted({FAMILIES.get(t, "other") for t in summary["grid"]})
+    cols = min(3, len(fams)) or 1
+    rows = -(-len(fams) // cols) or 1
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False, sharey=True)
+    for ax, fam in zip(axes.flat, fams, strict=False):
+        for name, by_sev in sorted(summary["grid"].items()):
+            if FAMILIES.get(name, "other") != fam:
+                continue
+            sevs = [0] + sorted(by_sev)
+            ax.plot(sevs, [summary["clean"]] + [by_sev[s] for s in sorted(by_sev)], marker="o", label=name)
+        ax.set_title(fam)
+        ax.set_xlabel("severity (0 = clean)")
+        ax.set_ylabel(metric)
+        ax.set_xticks(range(6))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    for ax in list(axes.flat)[len(fams) :]:
+        ax.axis("off")
+    fig.suptitle(f"{model}: {metric} vs severity (mPC {_fmt(summary['mPC'])}, rPC {_fmt(summary['rPC'])})")
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    _savefig(fig, path)
+    plt.close(fig)
+
+
+def plot_models(summaries: dict[str, dict], metric: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = ["clean", "mPC"] + sorted({f for s in summaries.values() for f in s["families"]})
+    if any(not np.isnan(s["mixed"]) for s in summaries.values()):
+        groups.append("mixed")
+    if any(s["real"] is not None for s in summaries.values()):
+        groups.append("real")
+    x = np.arange(len(groups))
+    width = 0.8 / max(1, len(summaries))
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(groups) + 2), 4))
+    for i, (model, s) in enumerate(summaries.items()):
+        vals = [s["clean"] if g == "clean" else s["mPC"] if g == "mPC" else s["mixed"] if g == "mixed"
+                else (s["real"] if s["real"] is not None else np.nan) if g == "real" else s["families"].get(g, np.nan)
+                for g in groups]  # fmt: skip
+        bars = ax.bar(x + (i - (len(summaries) - 1) / 2) * width, vals, width, label=model)
+        ax.bar_label(bars, labels=[_fmt(v) for v in vals], fontsize=7, rotation=90, padding=2)
+    ax.set_xticks(x, groups, rotation=20)
+    ax.set_ylabel(metric)
+    ax.set_ylim(0, 1.15 if metric == "AP" else 115)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=min(4, len(summaries)))
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(f"{metric}: clean, mPC, per family")
+    _savefig(fig, path)
+    plt.close(fig)
+
+
+def worst_cases(run: dict, model: str, path: Path, n: int = 12, cell: int = 192) -> list[dict]:
+    """Grid of the n people with the lowest OKS across the LQ splits: GT in green, prediction in red."""
+    gt = run["gt"]
+    if gt.spec.sigmas is None:
+        return []
+    sig = np.asarray(gt.spec.sigmas)
+    by_ann = {i.ann_id: i for i in gt.instances}
+    cases = []
+    for key, m in run["scores"][model].items():
+        if key == "clean":
+            continue
+        for r in m["_results"]:
+            inst = by_ann.get(r.get("ann_id"))
+            if inst is None or inst.num_visible == 0:
+                continue
+            pred = np.asarray(r["keypoints"]).reshape(-1, 3)
+            cases.append((oks(inst.keypoints, pred, inst.area, sig), key, inst, pred))
+    cases.sort(key=lambda c: c[0])
+    cases = cases[:n]
+    if not cases:
+        return []
+    cols = 4
+    rows = -(-len(cases) // cols)
+    canvas = np.full((rows * (cell + 22), cols * cell, 3), 255, np.uint8)
+    for k, (score, key, inst, pred) in enumerate(cases):
+        img = read_rgb(Path(run["bench"]) / key / f"{Path(inst.image_path).stem}.png")
+        x, y, w, h = inst.bbox
+        side = max(w, h) * 1.2
+        x0, y0 = x + w / 2 - side / 2, y + h / 2 - side / 2
+        s = cell / side
+        m = np.array([[s, 0, -x0 * s], [0, s, -y0 * s]], np.float32)
+        crop = cv2.warpAffine(img, m, (cell, cell), flags=cv2.INTER_LINEAR)
+        for pts, color, thr in ((inst.keypoints, (0, 200, 0), 0.0), (pred, (230, 30, 30), 0.1)):
+            xy = pts[:, :2] * s + [-x0 * s, -y0 * s]
+            for a, b in gt.spec.skeleton:
+                if pts[a, 2] > thr and pts[b, 2] > thr:
+                    cv2.line(crop, tuple(np.round(xy[a]).astype(int)), tuple(np.round(xy[b]).astype(int)), color, 2,
+                             cv2.LINE_AA)  # fmt: skip
+        r, c = divmod(k, cols)
+        canvas[r * (cell + 22) + 22 : r * (cell + 22) + 22 + cell, c * cell : (c + 1) * cell] = crop
+        cv2.putText(canvas, f"{key} OKS {score:.2f}", (c * cell + 4, r * (cell + 22) + 16), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.42, (0, 0, 0), 1, cv2.LINE_AA)  # fmt: skip
+    write_image(path, canvas)
+    return [{"oks": c[0], "split": c[1], "ann_id": c[2].ann_id} for c in cases]
+
+
+def write_report(run: dict, report_dir: str | Path, boxes: str = "ground-truth boxes") -> dict:
+    """Write report.md, results.csv and the PNGs; return the per-model summaries."""
+    report_dir = Path(report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    gt, manifest = run["gt"], run["manifest"]
+    metric = _main_metric(gt)
+    summaries = {model: summarize(scores, metric) for model, scores in run["scores"].items()}
+    lines = [
+        "# LQ pose benchmark report",
+        "",
+        f"- benchmark: `{run['bench']}` — dataset {manifest['dataset']}, keypoints {manifest['keypoints']}, "
+        f"seed {manifest['seed']}, built by lqpose {manifest['lqpose_version']}, stored as {manifest['storage']}",
+        f"- people scored: {len(run['people'])} ({boxes}); metric: {metric}"
+        + (" (pycocotools COCOeval, layout sigmas)" if metric == "AP" else " (@0.5)"),
+        "- mPC = mean over types of the mean over severities; rPC = mPC / clean; mixed and real splits are "
+        "reported beside mPC, not inside it.",
+        "",
+        "## Summary",
+        "",
+    ]
+    fams = sorted({f for s in summaries.values() for f in s["families"]})
+    head = ["model", "clean", "mPC", "rPC", *fams, "mixed", "real"]
+    lines += ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
+    for model, s in summaries.items():
+        vals = [s["clean"], s["mPC"], s["rPC"], *[s["families"].get(f) for f in fams], s["mixed"], s["real"]]
+        lines.append(f"| {model} | " + " | ".join(_fmt(v) for v in vals) + " |")
+    rows_csv = []
+    for model, s in summaries.items():
+        sevs = sorted({sv for by in s["grid"].values() for sv in by})
+        if s["grid"]:
+            lines += ["", f"## {model}: {metric} per type and severity", ""]
+            head = ["type", "family", *[f"s{v}" for v in sevs], "mean"]
+            lines += ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
+            for name, by in s["grid"].items():
+                cells = [_fmt(by.get(v)) for v in sevs]
+                lines.append(
+                    f"| {name} | {FAMILIES.get(name, '')} | "
+                    + " | ".join(cells)
+                    + f" | {_fmt(np.mean(list(by.values())))} |"
+                )
+            plot_severity(s, model, metric, report_dir / f"severity_{model.replace('/', '_')}.png")
+            lines += ["", f"![{metric} vs severity](severity_{model.replace('/', '_')}.png)"]
+        for key, m in run["scores"][model].items():
+            rows_csv.append({"model": model, "split": key, metric: m[metric]})
+        per_kp = {k: m.get("per_keypoint") for k, m in run["scores"][model].items() if m.get("per_keypoint")}
+        if per_kp:
+            clean_kp = per_kp.get("clean") or per_kp.get("real") or {}
+            lq = [v for k, v in per_kp.items() if k not in ("clean", "real")]
+            lines += ["", f"## {model}: per-keypoint similarity (mean OKS term)", ""]
+            lines += ["| keypoint | clean | LQ mean |", "| --- | --- | --- |"]
+            for name in gt.spec.names:
+                lq_mean = float(np.nanmean([v[name] for v in lq])) if lq else float("nan")
+                lines.append(f"| {name} | {_fmt(clean_kp.get(name))} | {_fmt(lq_mean)} |")
+    if len(summaries) >= 1:
+        plot_models(summaries, metric, report_dir / "models.png")
+        lines += ["", "## Models compared", "", "![models](models.png)"]
+    ours = [m for m, kind in run.get("sources", {}).items() if kind == "CheckpointModel"]
+    first = ours[0] if ours else next(iter(run["scores"]))
+    worst = worst_cases(run, first, report_dir / "worst_cases.png")
+    if worst:
+        lines += ["", f"## Worst cases of {first} (green: ground truth, red: prediction)", "",
+                  "![worst cases](worst_cases.png)"]  # fmt: skip
+    write_text(report_dir / "report.md", "\n".join(lines) + "\n")
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, ["model", "split", metric])
+    writer.writeheader()
+    writer.writerows(rows_csv)
+    write_text(report_dir / "results.csv", buf.getvalue())
+    return summaries

@@ -1,0 +1,110 @@
+"""`lqpose bench`: score models on every split of a benchmark built by `lqpose make-bench`.
+
+Models: lqpose checkpoints, the MediaPipe peer, or outside predictions (a folder of COCO results json, one per
+split, named like the split with "/" as "_": clean.json, motion_blur_3.json, mixed_0.json, real.json).
+Person boxes are the ground-truth boxes, or one detection file for all splits (detections on the clean
+images, so a corruption hits only the pose model, as COCO-C does).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from pathlib import Path
+
+from ..data.readers import PoseSet, read_coco, read_detections
+from ..data.records import Instance
+from ..engine.checkpoint import load_student_checkpoint
+from ..engine.evaluate import predict, score
+from ..keypoints import SPECS
+from ..metrics.coco import per_keypoint_similarity
+
+log = logging.getLogger(__name__)
+
+
+def load_bench(bench: str | Path) -> tuple[dict, PoseSet]:
+    bench = Path(bench)
+    manifest_path = bench / "manifest.json"
+    if not manifest_path.is_file():
+        raise FileNotFoundError(f"{manifest_path}: no such file; build the benchmark with `lqpose make-bench`")
+    manifest = json.loads(manifest_path.read_text())
+    first = next(iter(manifest["splits"]))
+    spec = SPECS.get(manifest.get("keypoints", ""))
+    gt = read_coco(bench / "ground_truth.json", bench / first, spec)
+    return manifest, gt
+
+
+def split_instances(people: list[Instance], bench: Path, key: str) -> list[Instance]:
+    """The same people, their images taken from split `key`."""
+    return [dataclasses.replace(p, image_path=str(bench / key / f"{Path(p.image_path).stem}.png")) for p in people]
+
+
+def predictions_file(folder: Path, key: str) -> Path:
+    return folder / (key.replace("/", "_") + ".json")
+
+
+class CheckpointModel:
+    def __init__(self, path: str, device: str = "cpu", flip_test: bool = True, batch_size: int = 32):
+        self.model, self.spec, self.codec = load_student_checkpoint(path, device)
+        self.name = Path(path).parent.name + "/" + Path(path).stem if Path(path).parent.name else Path(path).stem
+        self.flip_test, self.batch_size = flip_test, batch_size
+
+    def predict(self, people: list[Instance], spec, progress: bool = True) -> list[dict]:
+        if self.spec.names != spec.names:
+            raise ValueError(f"{self.name}: predicts layout {self.spec.name!r}, the benchmark uses {spec.name!r}")
+        return predict(self.model, people, spec, self.codec, self.batch_size, self.flip_test, progress=progress)
+
+
+class PredictionsModel:
+    def __init__(self, folder: str):
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise FileNotFoundError(f"{self.folder}: no such predictions folder")
+        self.name = self.folder.name
+
+    def results_for(self, key: str) -> list[dict]:
+        path = predictions_file(self.folder, key)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: missing predictions for split {key!r}")
+        return json.loads(path.read_text())
+
+
+def run_bench(
+    bench: str | Path,
+    models: list,
+    boxes: str | None = None,
+    score_thr: float = 0.0,
+    progress: bool = True,
+    out_predictions: str | Path | None = None,
+) -> dict:
+    """{model name: {split key: metrics (+ per_keypoint)}} for every model on every split."""
+    bench = Path(bench)
+    manifest, gt = load_bench(bench)
+    people = read_detections(boxes, gt, score_thr) if boxes else [i for i in gt.instances if i.num_visible > 0]
+    if not people:
+        raise ValueError(f"{bench}: no person boxes to evaluate")
+    detected = bool(boxes)
+    table: dict[str, dict] = {}
+    for model in models:
+        scores = {}
+        for key in manifest["splits"]:
+            if isinstance(model, PredictionsModel):
+                results = model.results_for(key)
+            else:
+                results = model.predict(split_instances(people, bench, key), gt.spec, progress=False)
+                if out_predictions is not None:
+                    path = predictions_file(Path(out_predictions) / model.name.replace("/", "_"), key)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(json.dumps(results))
+            metrics = score(gt, results, detected_boxes=detected and not isinstance(model, PredictionsModel))
+            if gt.kind != "mpii" and any("ann_id" in r for r in results):
+                metrics["per_keypoint"] = per_keypoint_similarity(gt, results)
+            metrics["_results"] = results
+            scores[key] = metrics
+            if progress:
+                main_key = "PCKh" if gt.kind == "mpii" else "AP"
+                print(f"{model.name:30s} {key:22s} {main_key} {metrics[main_key]:.4f}", flush=True)
+        table[model.name] = scores
+    sources = {m.name: type(m).__name__ for m in models}
+    return {"manifest": manifest, "gt": gt, "scores": table, "people": people, "bench": str(bench), "sources": sources}

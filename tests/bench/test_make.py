@@ -1,0 +1,87 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from lqpose.bench.make import make_bench, sha256_file, verify_bench
+from lqpose.data import read_coco
+from lqpose.imageio import read_rgb
+
+
+@pytest.fixture
+def coco(shared_data):
+    return shared_data / "mmpose-samples/coco/test_coco.json"
+
+
+def build(coco, out, **kw):
+    args = {"types": ["gaussian_blur", "jpeg", "low_light"], "severities": [1, 3], "mixed": 2, "seed": 0}
+    args.update(kw)
+    return make_bench(read_coco(coco), out, "coco", progress=False, **args)
+
+
+def test_two_builds_give_identical_manifests_and_files(coco, tmp_path):
+    a = build(coco, tmp_path / "a")
+    build(coco, tmp_path / "b", workers=2)
+    assert (tmp_path / "a/manifest.json").read_bytes() == (tmp_path / "b/manifest.json").read_bytes()
+    assert list(a["splits"]) == ["clean", "gaussian_blur/1", "gaussian_blur/3", "jpeg/1", "jpeg/3", "low_light/1",
+                                 "low_light/3", "mixed/0", "mixed/1"]  # fmt: skip
+    assert verify_bench(tmp_path / "a") == []
+    entry = a["splits"]["jpeg/3"]["000000000785.png"]
+    assert entry["params"] == {"quality": 18} and entry["sha256"] == sha256_file(tmp_path / "a/jpeg/3/000000000785.png")
+    assert a["splits"]["mixed/0"]["000000000785.png"]["ops"]  # the camera chain drawn for this image
+    assert not (tmp_path / "a/.progress.jsonl").exists()
+
+
+def test_splits_are_lossless_and_the_right_size(coco, tmp_path):
+    build(coco, tmp_path / "a")
+    src = read_rgb(coco.parent / "000000000785.jpg")
+    clean = read_rgb(tmp_path / "a/clean/000000000785.png")
+    assert np.array_equal(src, clean)  # PNG: no re-compression of the clean split
+    assert read_rgb(tmp_path / "a/low_light/3/000000000785.png").shape == src.shape
+    gt = json.loads((tmp_path / "a/ground_truth.json").read_text())
+    assert {i["file_name"] for i in gt["images"]} == {p.name for p in (tmp_path / "a/clean").iterdir()}
+
+
+def test_tampered_file_is_found_and_rebuilt(coco, tmp_path):
+    build(coco, tmp_path / "a")
+    victim = tmp_path / "a/jpeg/1/000000040083.png"
+    victim.write_bytes(b"broken")
+    assert verify_bench(tmp_path / "a") == ["jpeg/1/000000040083.png"]
+    build(coco, tmp_path / "a")
+    assert verify_bench(tmp_path / "a") == []
+
+
+def test_killed_build_resumes_to_the_same_manifest(coco, tmp_path):
+    build(coco, tmp_path / "ref", types=None, severities=[1, 2, 3, 4, 5], mixed=0)
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "lqpose.cli", "make-bench", "--dataset", "coco", "--ann", str(coco), "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    progress = out / ".progress.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and (not progress.exists() or progress.read_text().count("\n") < 1):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "manifest.json").exists()
+    resumed = subprocess.run(cmd, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (out / "manifest.json").read_bytes() == (tmp_path / "ref/manifest.json").read_bytes()
+    assert not list(out.rglob(".*.tmp"))
+
+
+def test_exlpose_real_captures_are_a_split_of_their_own(shared_data, tmp_path):
+    ann = shared_data / "mmpose-samples/exlpose/test_exlpose.json"
+    m = make_bench(read_coco(ann), tmp_path / "x", "exlpose", progress=False)
+    assert list(m["splits"]) == ["real"] and len(m["splits"]["real"]) == 2
+
+
+def test_bad_requests_are_refused(coco, tmp_path):
+    with pytest.raises(ValueError, match="unknown degradation type 'fgo'"):
+        build(coco, tmp_path / "a", types=["fgo"])
+    with pytest.raises(ValueError, match="severities must be within 1..5"):
+        build(coco, tmp_path / "a", severities=[0])

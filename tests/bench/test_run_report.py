@@ -1,0 +1,92 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lqpose.bench.make import make_bench
+from lqpose.bench.peers import blazepose_to_layout
+from lqpose.bench.report import write_report
+from lqpose.bench.run import PredictionsModel, load_bench, predictions_file, run_bench
+from lqpose.cli import main
+from lqpose.data import read_coco
+from lqpose.keypoints import COCO17, CROWDPOSE14
+
+
+@pytest.fixture(scope="module")
+def bench(shared_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    gt = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    make_bench(gt, out, "coco", types=["gaussian_blur", "jpeg"], severities=[1, 3], mixed=1, progress=False)
+    return out
+
+
+def write_predictions(bench: Path, folder: Path, shift_per_severity: float) -> Path:
+    """GT keypoints as predictions, shifted by shift x severity pixels on the degraded splits."""
+    manifest, gt = load_bench(bench)
+    for key in manifest["splits"]:
+        sev = int(key.split("/")[1]) if "/" in key and not key.startswith("mixed") else 0
+        res = []
+        for inst in gt.instances:
+            if inst.num_visible == 0:
+                continue
+            kps = inst.keypoints.copy()
+            kps[:, :2] += shift_per_severity * sev
+            kps[:, 2] = (kps[:, 2] > 0).astype(float)
+            res.append({"image_id": inst.image_id, "category_id": 1, "keypoints": kps.reshape(-1).tolist(),
+                        "score": 1.0, "ann_id": inst.ann_id})  # fmt: skip
+        path = predictions_file(folder, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(res))
+    return folder
+
+
+def test_ground_truth_scores_one_on_every_split_and_worse_model_has_lower_mpc(bench, tmp_path):
+    perfect = write_predictions(bench, tmp_path / "perfect", 0.0)
+    worse = write_predictions(bench, tmp_path / "worse", 4.0)
+    run = run_bench(bench, [PredictionsModel(perfect), PredictionsModel(worse)], progress=False)
+    assert all(m["AP"] == 1.0 for m in run["scores"]["perfect"].values())
+    summaries = write_report(run, tmp_path / "report")
+    assert summaries["perfect"]["mPC"] == 1.0 and summaries["perfect"]["rPC"] == 1.0
+    assert summaries["worse"]["clean"] == 1.0 and summaries["worse"]["mPC"] < 1.0
+    grid = summaries["worse"]["grid"]
+    assert summaries["worse"]["mPC"] == pytest.approx(np.mean([np.mean(list(v.values())) for v in grid.values()]))
+    assert grid["jpeg"][3] < grid["jpeg"][1]
+    report = (tmp_path / "report/report.md").read_text()
+    assert "| perfect | 1.000 | 1.000 | 1.000 |" in report and "## worse: AP per type and severity" in report
+    for png in ("severity_worse.png", "models.png", "worst_cases.png"):
+        assert (tmp_path / "report" / png).stat().st_size > 1000
+    rows = (tmp_path / "report/results.csv").read_text().splitlines()
+    assert rows[0] == "model,split,AP" and len(rows) == 1 + 2 * 6
+
+
+def test_checkpoint_on_the_bench_through_the_cli(bench, tiny_config, tmp_path, capsys):
+    assert main(["train", str(tiny_config), "--set", f"out_dir={tmp_path / 'run'}", "--set", "data.val_ann="]) == 0
+    ckpt = tmp_path / "run" / "student.pt"
+    assert main(["bench", "--bench", str(bench), "--checkpoint", str(ckpt), "--report", str(tmp_path / "rep")]) == 0
+    out = capsys.readouterr().out
+    assert "mPC" in out and (tmp_path / "rep/report.md").is_file()
+
+
+def test_blazepose_mapping_to_coco_and_crowdpose():
+    lm = np.zeros((33, 3))
+    lm[:, 0] = np.arange(33)
+    lm[:, 2] = 0.9
+    coco = blazepose_to_layout(lm, COCO17)
+    assert coco[:, 0].tolist() == [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
+    crowd = blazepose_to_layout(lm, CROWDPOSE14)
+    assert crowd[CROWDPOSE14.index("left_wrist"), 0] == 15
+    assert crowd[CROWDPOSE14.index("neck"), 0] == pytest.approx(11.5)  # shoulders' midpoint
+
+
+def test_mediapipe_missing_is_a_clear_error():
+    try:
+        import mediapipe  # noqa: F401
+
+        pytest.skip("mediapipe is installed here")
+    except ImportError:
+        pass
+    from lqpose.bench.peers import MediaPipePeer
+
+    with pytest.raises(ImportError, match=r"pip install 'lqpose\[peers\]'"):
+        MediaPipePeer()
