@@ -81,8 +81,10 @@ def main() -> None:
     for size in ((96, 128), (192, 256)):
         for teacher_cfg in (StudentConfig(), StudentConfig(backbone="hrnet_w18_small_v2", head_channels=64)):
             t_plain, t_ckd = measure(size, teacher_cfg, args.batch, args.steps)
-            print(f"| {size[0]}x{size[1]} | {teacher_cfg.backbone} | {t_plain * 1000:.0f} | {t_ckd * 1000:.0f} | "
-                  f"{t_ckd / t_plain:.2f}x |")
+            print(
+                f"| {size[0]}x{size[1]} | {teacher_cfg.backbone} | {t_plain * 1000:.0f} | {t_ckd * 1000:.0f} | "
+                f"{t_ckd / t_plain:.2f}x |"
+            )
 
 
 if __name__ == "__main__":

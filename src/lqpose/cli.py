@@ -123,7 +123,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     run = run_bench(args.bench, models, args.boxes, args.score_thr)
     summaries = write_report(run, args.report, "detections " + args.boxes if args.boxes else "ground-truth boxes")
     for model, s in summaries.items():
-        print(f"{model}: clean {s['clean']:.4f}  mPC {s['mPC']:.4f}  rPC {s['rPC']:.4f}")
+        shown = {k: s[k] for k in ("clean", "mPC", "rPC", "mixed", "real") if s[k] is not None and s[k] == s[k]}
+        print(f"{model}: " + "  ".join(f"{k} {v:.4f}" for k, v in shown.items()))
     print(f"report: {args.report}/report.md")
     return 0
 

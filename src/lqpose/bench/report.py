@@ -138,7 +138,12 @@ def worst_cases(run: dict, model: str, path: Path, n: int = 12, cell: int = 192)
             pred = np.asarray(r["keypoints"]).reshape(-1, 3)
             cases.append((oks(inst.keypoints, pred, inst.area, sig), key, inst, pred))
     cases.sort(key=lambda c: c[0])
-    cases = cases[:n]
+    seen, unique = set(), []
+    for c in cases:  # each person once, at its worst split: more people, more to learn from
+        if c[2].ann_id not in seen:
+            seen.add(c[2].ann_id)
+            unique.append(c)
+    cases = unique[:n]
     if not cases:
         return []
     cols = 4
