@@ -1,5 +1,5 @@
 """`lqpose make-bench` throughput: images/s and files/s with 1 and 2 workers, side by side in one run, on the
-shared COCO sample (or --ann/--images)."""
+first --limit images of LSPET's test split (small real photos), or on a COCO-style --ann/--images."""
 
 from __future__ import annotations
 
@@ -11,17 +11,22 @@ from pathlib import Path
 
 from lqpose.bench.make import make_bench
 from lqpose.data import read_coco
+from lqpose.data.readers import read_lspet
 
-DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/mmpose-samples/coco/test_coco.json"
+LSPET = Path(__file__).resolve().parents[2] / "shared/data/lspet"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ann", default=str(DEFAULT))
+    parser.add_argument("--ann", help="COCO-style annotation file (default: LSPET test split)")
     parser.add_argument("--images")
-    parser.add_argument("--severities", default="1,3,5")
+    parser.add_argument("--limit", type=int, default=120, help="images to build")
+    parser.add_argument("--severities", default="3")
     args = parser.parse_args()
-    gt = read_coco(args.ann, args.images)
+    gt = read_coco(args.ann, args.images) if args.ann else read_lspet(LSPET, "test")
+    keep = sorted({i.image_id for i in gt.instances})[: args.limit]
+    gt.instances = [i for i in gt.instances if i.image_id in set(keep)]
+    gt.images = {k: v for k, v in gt.images.items() if k in set(keep)}
     severities = [int(s) for s in args.severities.split(",")]
     n_images = len({i.image_id for i in gt.instances})
     print(f"{n_images} images, 16 types x {len(severities)} severities + clean + 1 mixed split")
@@ -32,7 +37,7 @@ def main() -> None:
         out = Path(tempfile.mkdtemp(prefix="lqpose-bench-speed-"))
         try:
             t = time.perf_counter()
-            m = make_bench(gt, out, "coco", None, severities, mixed=1, workers=workers, progress=False,
+            m = make_bench(gt, out, "bench-speed", None, severities, mixed=1, workers=workers, progress=False,
                            images_dir=args.images)  # fmt: skip
             dt = time.perf_counter() - t
         finally:
