@@ -108,9 +108,10 @@ def _cmd_make_bench(args: argparse.Namespace) -> int:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench.report import write_report
-    from .bench.run import CheckpointModel, PredictionsModel, run_bench
+    from .bench.run import CheckpointModel, OnnxModel, PredictionsModel, run_bench
 
     models = [CheckpointModel(c, args.device or _default_device()) for c in args.checkpoint]
+    models += [OnnxModel(m) for m in args.onnx]
     models += [PredictionsModel(p) for p in args.predictions]
     for peer in args.peer:
         if peer != "mediapipe":
@@ -119,13 +120,21 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
         models.append(MediaPipePeer())
     if not models:
-        raise ValueError("give at least one --checkpoint, --predictions or --peer")
+        raise ValueError("give at least one --checkpoint, --onnx, --predictions or --peer")
     run = run_bench(args.bench, models, args.boxes, args.score_thr)
     summaries = write_report(run, args.report, "detections " + args.boxes if args.boxes else "ground-truth boxes")
     for model, s in summaries.items():
         shown = {k: s[k] for k in ("clean", "mPC", "rPC", "mixed", "real") if s[k] is not None and s[k] == s[k]}
         print(f"{model}: " + "  ".join(f"{k} {v:.4f}" for k, v in shown.items()))
     print(f"report: {args.report}/report.md")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_onnx
+
+    path = export_onnx(args.checkpoint, args.onnx, args.opset, args.dynamic_batch)
+    print(f"wrote {path}")
     return 0
 
 
@@ -207,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="score models on every split of a benchmark and write a report")
     p.add_argument("--bench", required=True, help="folder built by make-bench")
     p.add_argument("--checkpoint", action="append", default=[], help="lqpose checkpoint (repeatable)")
+    p.add_argument("--onnx", action="append", default=[], help="ONNX model from `lqpose export` (repeatable)")
     p.add_argument("--predictions", action="append", default=[], help="folder of per-split COCO results")
     p.add_argument("--peer", action="append", default=[], help="outside model: mediapipe")
     p.add_argument("--boxes", help="person detections json (on the clean images); default: ground-truth boxes")
@@ -214,6 +224,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device")
     p.add_argument("--report", required=True, help="report folder")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("export", help="export the deployable student to ONNX")
+    p.add_argument("checkpoint", help="training run checkpoint or student.pt")
+    p.add_argument("--onnx", required=True, help="output .onnx path")
+    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--dynamic-batch", action="store_true", help="variable batch size")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("demo", help="quick-start job on embedded photos")
     p.add_argument("--out", default="demo", help="output folder (default: demo/)")

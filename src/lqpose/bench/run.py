@@ -56,6 +56,18 @@ class CheckpointModel:
         return predict(self.model, people, spec, self.codec, self.batch_size, self.flip_test, progress=progress)
 
 
+class OnnxModel(CheckpointModel):
+    """An exported student (lqpose export) run by ONNX Runtime."""
+
+    def __init__(self, path: str, flip_test: bool = True, batch_size: int = 32):
+        from ..export import OnnxPoseModel
+
+        self.model = OnnxPoseModel(path)
+        self.spec, self.codec = self.model.spec, self.model.codec
+        self.name = Path(path).stem + ".onnx"
+        self.flip_test, self.batch_size = flip_test, batch_size
+
+
 class PredictionsModel:
     def __init__(self, folder: str):
         self.folder = Path(folder)

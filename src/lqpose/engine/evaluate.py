@@ -57,11 +57,14 @@ def predict(
     workers: int = 0,
     progress: bool = True,
 ) -> list[dict]:
-    """COCO-format results (plus `ann_id` and `area`) for every instance's box."""
-    device = next(model.parameters()).device
+    """COCO-format results (plus `ann_id` and `area`) for every instance's box. `model` is a torch student or
+    any object with `forward_with_quality(images) -> (heatmaps, quality | None)` (e.g. an ONNX Runtime model)."""
+    is_torch = isinstance(model, torch.nn.Module)
+    device = next(model.parameters()).device if is_torch else torch.device("cpu")
     ds = TopDownDataset(instances, spec, codec, train=False, eval_degrade=eval_degrade, seed=seed)
     loader = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=workers)
-    model.eval()
+    if is_torch:
+        model.eval()
     results = []
     for batch in tqdm(loader, desc="predict", unit="batch", disable=not progress):
         heatmaps, quality = predict_heatmaps(model, batch["image"].to(device), spec, flip_test)

@@ -1,0 +1,96 @@
+"""ONNX export of the deployable student, and an ONNX Runtime model that predicts like the torch one.
+
+The graph takes normalised crops (N, 3, H, W) and returns heatmaps (N, K, H/4, W/4) (and the quality score
+when the student has the head); decoding stays in `lqpose.codec` (numpy), shared with evaluation and
+inference. The keypoint layout, input size and codec settings travel in the ONNX metadata, so an exported
+file is scored with no checkpoint beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .codec import HeatmapCodec
+from .engine.checkpoint import load_student_checkpoint
+from .keypoints import spec_from_names
+
+
+class _Deployable(torch.nn.Module):
+    def __init__(self, student):
+        super().__init__()
+        self.student = student
+
+    def forward(self, image):
+        heatmaps, quality = self.student.forward_with_quality(image)
+        return (heatmaps,) if quality is None else (heatmaps, quality)
+
+
+def export_onnx(checkpoint: str | Path, out: str | Path, opset: int = 17, dynamic_batch: bool = True) -> Path:
+    """Export a training or deployable checkpoint's student to ONNX (legacy exporter: exact opset graphs)."""
+    model, spec, codec = load_student_checkpoint(checkpoint)
+    net = _Deployable(model).eval()
+    w, h = codec.input_size
+    outputs = ["heatmaps"] + (["quality"] if model.quality is not None else [])
+    axes = {"image": {0: "batch"}, **{o: {0: "batch"} for o in outputs}} if dynamic_batch else None
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    torch.onnx.export(net, (torch.zeros(1, 3, h, w),), str(tmp), opset_version=opset, dynamo=False,
+                      input_names=["image"], output_names=outputs, dynamic_axes=axes)  # fmt: skip
+    import onnx
+
+    proto = onnx.load(str(tmp))
+    meta = {
+        "lqpose_keypoints": json.dumps({"name": spec.name, "names": list(spec.names),
+                                        "skeleton": [list(p) for p in spec.skeleton]}),
+        "lqpose_codec": json.dumps({"input_size": list(codec.input_size), "heatmap_size": list(codec.heatmap_size),
+                                    "sigma": codec.sigma}),
+    }  # fmt: skip
+    for k, v in meta.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = k, v
+    onnx.save(proto, str(tmp))
+    tmp.replace(out)
+    return out
+
+
+class OnnxPoseModel:
+    """An exported student on ONNX Runtime (CPU), usable wherever lqpose predicts (eval, bench)."""
+
+    def __init__(self, path: str | Path, threads: int = 0):
+        import onnxruntime as ort
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such ONNX model")
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "lqpose_keypoints" not in meta:
+            raise ValueError(f"{path}: not an lqpose export (no keypoint metadata); export with `lqpose export`")
+        kp = json.loads(meta["lqpose_keypoints"])
+        self.spec = spec_from_names(kp["names"], kp["skeleton"], kp["name"])
+        c = json.loads(meta["lqpose_codec"])
+        self.codec = HeatmapCodec(tuple(c["input_size"]), tuple(c["heatmap_size"]), float(c["sigma"]))
+        self.outputs = [o.name for o in self.session.get_outputs()]
+        batch = self.session.get_inputs()[0].shape[0]
+        self.fixed_batch = batch if isinstance(batch, int) else None  # exported without --dynamic-batch
+        self.name = path.stem
+
+    def forward_with_quality(self, images: torch.Tensor):
+        x = np.ascontiguousarray(images.cpu().numpy(), np.float32)
+        step = self.fixed_batch or len(x)
+        chunks = []
+        for i in range(0, len(x), step):
+            part = x[i : i + step]
+            if len(part) < step:  # a fixed-batch graph: pad the last chunk
+                part = np.concatenate([part, np.zeros((step - len(part), *part.shape[1:]), np.float32)])
+            chunks.append([o[: len(x) - i] for o in self.session.run(None, {"image": part})])
+        out = [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]
+        return torch.from_numpy(out[0]), (torch.from_numpy(out[1]) if len(out) > 1 else None)

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+import torch
+
+from lqpose.cli import main
+from lqpose.codec import codec_for
+from lqpose.data import read_coco
+from lqpose.data.topdown import TopDownDataset
+from lqpose.engine.checkpoint import load_student_checkpoint, save_checkpoint
+from lqpose.export import OnnxPoseModel, export_onnx
+from lqpose.models.ckd import export_student
+from lqpose.models.student import StudentConfig, build_student
+
+
+@pytest.fixture(scope="module")
+def student_ckpt(tmp_path_factory):
+    torch.manual_seed(0)
+    model = build_student(StudentConfig(head_channels=32, quality_head=True))
+    model.eval()
+    path = tmp_path_factory.mktemp("ckpt") / "student.pt"
+    from lqpose.keypoints import COCO17
+
+    keypoints = {"name": "coco", "names": list(COCO17.names), "skeleton": [list(p) for p in COCO17.skeleton]}
+    config = {"model": {"head_channels": 32, "quality_head": True}, "data": {"input_size": [96, 128], "sigma": 2.0}}
+    ckpt = {"model": model.state_dict(), "config": config, "keypoints": keypoints}
+    save_checkpoint(path, export_student(ckpt))
+    return path
+
+
+def test_onnx_runtime_matches_torch_on_real_crops(student_ckpt, tmp_path, shared_data):
+    onnx_path = export_onnx(student_ckpt, tmp_path / "s.onnx", dynamic_batch=True)
+    ort_model = OnnxPoseModel(onnx_path)
+    model, spec, codec = load_student_checkpoint(student_ckpt)
+    s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    ds = TopDownDataset(s.trainable(), s.spec, codec_for((96, 128), 2.0))
+    images = torch.stack([ds[i]["image"] for i in range(5)])
+    with torch.no_grad():
+        hm_t, q_t = model.forward_with_quality(images)
+    hm_o, q_o = ort_model.forward_with_quality(images)
+    assert hm_o.shape == hm_t.shape == (5, 17, 32, 24)
+    assert float((hm_o - hm_t).abs().max()) < 1e-4 and float((q_o - q_t).abs().max()) < 1e-4
+    kt, _ = codec.decode(hm_t.numpy())
+    ko, _ = ort_model.codec.decode(hm_o.numpy())
+    assert np.abs(kt - ko).max() < 0.01
+    assert ort_model.spec.names == spec.names and ort_model.codec == codec
+
+
+def test_export_cli_and_onnx_on_the_bench(student_ckpt, tmp_path, shared_data, capsys):
+    onnx_path = tmp_path / "m.onnx"
+    assert main(["export", str(student_ckpt), "--onnx", str(onnx_path)]) == 0
+    from lqpose.bench.make import make_bench
+
+    gt = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    make_bench(gt, tmp_path / "b", "coco", types=["fog"], severities=[2], progress=False)
+    rep = tmp_path / "rep"
+    args = ["bench", "--bench", str(tmp_path / "b"), "--onnx", str(onnx_path), "--checkpoint", str(student_ckpt)]
+    assert main([*args, "--report", str(rep)]) == 0
+    rows = (rep / "results.csv").read_text().splitlines()[1:]
+    by_model = {}
+    for r in rows:
+        model, split, ap = r.split(",")
+        by_model.setdefault(split, []).append(float(ap))
+    for split, aps in by_model.items():  # the ONNX export scores what the torch student scores
+        assert aps[0] == pytest.approx(aps[1], abs=1e-6), split
+
+
+def test_not_an_lqpose_onnx_is_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such ONNX model"):
+        OnnxPoseModel(tmp_path / "missing.onnx")
