@@ -217,10 +217,11 @@ def write_report(run: dict, report_dir: str | Path, boxes: str = "ground-truth b
             rows_csv.append({"model": model, "split": key, metric: m[metric]})
         per_kp = {k: m.get("per_keypoint") for k, m in run["scores"][model].items() if m.get("per_keypoint")}
         if per_kp:
-            clean_kp = per_kp.get("clean") or per_kp.get("real") or {}
+            ref = "clean" if "clean" in per_kp else "real"
+            clean_kp = per_kp.get(ref) or {}
             lq = [v for k, v in per_kp.items() if k not in ("clean", "real")]
             lines += ["", f"## {model}: per-keypoint similarity (mean OKS term)", ""]
-            lines += ["| keypoint | clean | LQ mean |", "| --- | --- | --- |"]
+            lines += [f"| keypoint | {ref} | LQ mean |", "| --- | --- | --- |"]
             for name in gt.spec.names:
                 lq_mean = float(np.nanmean([v[name] for v in lq])) if lq else float("nan")
                 lines.append(f"| {name} | {_fmt(clean_kp.get(name))} | {_fmt(lq_mean)} |")
