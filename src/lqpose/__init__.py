@@ -1,3 +1,10 @@
 """lqpose: human pose estimation that stays accurate on low-quality images (CKD-LQPose)."""
 
 __version__ = "0.1.0"
+
+
+def load(path, **kwargs):
+    """lqpose.load(path) -> a PoseEstimator; see lqpose.api (imported lazily: `import lqpose` stays light)."""
+    from .api import load as _load
+
+    return _load(path, **kwargs)

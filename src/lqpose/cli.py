@@ -130,6 +130,17 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_infer(args: argparse.Namespace) -> int:
+    from .api import load
+    from .infer.run import infer_path
+
+    detector = None if args.boxes else args.detector
+    estimator = load(args.model, detector=detector, device=args.device or _default_device())
+    summary = infer_path(estimator, args.input, args.out, args.boxes, args.score_thr)
+    print(", ".join(f"{k}: {v}" for k, v in summary.items()) + f" -> {args.out}")
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from .export import export_onnx
 
@@ -224,6 +235,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device")
     p.add_argument("--report", required=True, help="report folder")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("infer", help="poses on an image, a folder of images or a video")
+    p.add_argument("model", help="lqpose checkpoint (student.pt / run checkpoint) or exported .onnx")
+    p.add_argument("input", help="image, folder of images, or video")
+    p.add_argument("--out", required=True)
+    p.add_argument("--boxes", help="detections json (bbox, score, file_name or image_id = file stem)")
+    p.add_argument("--detector", default="whole", help="whole, hog, or yolox:PATH/TO/yolox_nano.onnx")
+    p.add_argument("--score-thr", type=float, default=0.0)
+    p.add_argument("--device")
+    p.set_defaults(func=_cmd_infer)
 
     p = sub.add_parser("export", help="export the deployable student to ONNX")
     p.add_argument("checkpoint", help="training run checkpoint or student.pt")

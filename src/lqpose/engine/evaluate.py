@@ -45,6 +45,21 @@ def predict_heatmaps(
     return heatmaps, quality
 
 
+def decode_crops(codec: HeatmapCodec, heatmaps, matrices: np.ndarray, box_scores) -> tuple[np.ndarray, np.ndarray]:
+    """Heatmaps of crops -> (N, K, 3) keypoints in image pixels with scores, and person scores (box score x
+    mean keypoint score above RESCORE_THRESHOLD). Shared by evaluation and inference."""
+    coords, scores = codec.decode(heatmaps.float().cpu().numpy() if torch.is_tensor(heatmaps) else heatmaps)
+    poses = np.zeros(coords.shape[:2] + (3,), np.float32)
+    people = np.zeros(len(coords), np.float32)
+    for j in range(len(coords)):
+        s = np.clip(scores[j], 1e-6, None)  # keep scores positive: some COCO tools drop all-zero poses
+        poses[j, :, :2] = transform_points(coords[j], invert(matrices[j]))
+        poses[j, :, 2] = s
+        good = s > RESCORE_THRESHOLD
+        people[j] = float(box_scores[j]) * float(s[good].mean() if good.any() else s.mean())
+    return poses, people
+
+
 def predict(
     model: torch.nn.Module,
     instances: list[Instance],
@@ -68,19 +83,17 @@ def predict(
     results = []
     for batch in tqdm(loader, desc="predict", unit="batch", disable=not progress):
         heatmaps, quality = predict_heatmaps(model, batch["image"].to(device), spec, flip_test)
-        coords, scores = codec.decode(heatmaps.float().cpu().numpy())
-        for j in range(coords.shape[0]):
+        matrices = batch["matrix"].numpy()
+        box_scores = [instances[int(i)].score for i in batch["index"]]
+        poses, people = decode_crops(codec, heatmaps, matrices, box_scores)
+        for j in range(len(poses)):
             inst = instances[int(batch["index"][j])]
-            xy = transform_points(coords[j], invert(batch["matrix"][j].numpy()))
-            s = np.clip(scores[j], 1e-6, None)  # keep scores positive: some COCO tools drop all-zero poses
-            good = s > RESCORE_THRESHOLD
-            person = float(inst.score * (s[good].mean() if good.any() else s.mean()))
-            kps = np.concatenate([xy, s[:, None]], 1)
+            kps, person = poses[j], people[j]
             results.append({
                 "image_id": inst.image_id,
                 "category_id": 1,
                 "keypoints": [round(float(v), 3) for v in kps.reshape(-1)],
-                "score": round(person, 6),
+                "score": round(float(person), 6),
                 "ann_id": inst.ann_id,
                 "area": float(inst.bbox[2] * inst.bbox[3]),
                 **({"quality": round(float(quality[j]), 4)} if quality is not None else {}),

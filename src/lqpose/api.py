@@ -1,0 +1,84 @@
+"""The three-line Python API:
+
+model = lqpose.load("runs/x/student.pt")        # or an exported .onnx
+people = model(rgb_image)                         # whole image as one person, or pass boxes / a detector
+people[0]["keypoints"], people[0]["score"], people[0].get("quality")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data.topdown import normalize
+from .data.transforms import box_to_center_scale, crop, warp_matrix
+from .engine.evaluate import decode_crops, predict_heatmaps
+
+
+class PoseEstimator:
+    def __init__(self, model, spec, codec, detector=None, flip_test: bool = True, batch_size: int = 16):
+        self.model, self.spec, self.codec = model, spec, codec
+        self.detector, self.flip_test, self.batch_size = detector, flip_test, batch_size
+
+    def __call__(self, image: np.ndarray, boxes=None) -> list[dict]:
+        """RGB uint8 image -> one dict per person: bbox (x, y, w, h), keypoints (K, 3) with scores, score,
+        quality (when the model has the head). `boxes`: (N, 4) x, y, w, h or (N, 5) with scores; default:
+        the detector, or the whole image."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"expected an RGB uint8 HxWx3 image, got {image.dtype} {image.shape}")
+        if boxes is None:
+            if self.detector is not None:
+                boxes = self.detector(image)
+            else:
+                h, w = image.shape[:2]
+                boxes = np.array([[0, 0, w - 1, h - 1, 1.0]], np.float32)
+        boxes = np.asarray(boxes, np.float32).reshape(-1, np.asarray(boxes).shape[-1] if len(boxes) else 4)
+        if len(boxes) == 0:
+            return []
+        scores = boxes[:, 4] if boxes.shape[1] > 4 else np.ones(len(boxes), np.float32)
+        size = self.codec.input_size
+        aspect = size[0] / size[1]
+        mats, crops = [], []
+        for b in boxes[:, :4]:
+            center, scale = box_to_center_scale(b, aspect)
+            m = warp_matrix(center, scale, 0.0, size)
+            mats.append(m)
+            crops.append(normalize(crop(image, m, size)))
+        people = []
+        for i in range(0, len(crops), self.batch_size):
+            x = torch.stack(crops[i : i + self.batch_size])
+            if isinstance(self.model, torch.nn.Module):
+                x = x.to(next(self.model.parameters()).device)
+            heatmaps, quality = predict_heatmaps(self.model, x, self.spec, self.flip_test)
+            poses, person_scores = decode_crops(
+                self.codec, heatmaps, np.stack(mats[i : i + len(x)]), scores[i : i + len(x)]
+            )
+            for j in range(len(poses)):
+                people.append({
+                    "bbox": [float(v) for v in boxes[i + j, :4]],
+                    "keypoints": poses[j],
+                    "score": float(person_scores[j]),
+                    "quality": None if quality is None else float(quality[j]),
+                })  # fmt: skip
+        return people
+
+
+def load(path: str | Path, detector=None, device: str = "cpu", flip_test: bool = True) -> PoseEstimator:
+    """An lqpose checkpoint (training run or student.pt) or an exported .onnx, ready to call on images.
+    `detector`: None (whole image / given boxes), 'whole', 'hog', 'yolox:PATH' or a detector object."""
+    path = Path(path)
+    if isinstance(detector, str):
+        from .infer.detectors import build_detector
+
+        detector = build_detector(detector)
+    if path.suffix == ".onnx":
+        from .export import OnnxPoseModel
+
+        m = OnnxPoseModel(path)
+        return PoseEstimator(m, m.spec, m.codec, detector, flip_test)
+    from .engine.checkpoint import load_student_checkpoint
+
+    model, spec, codec = load_student_checkpoint(path, device)
+    return PoseEstimator(model, spec, codec, detector, flip_test)

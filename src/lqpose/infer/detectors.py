@@ -1,0 +1,97 @@
+"""Person detectors for top-down inference. None downloads anything: the YOLOX-nano ONNX file is given by
+path (the official YOLOX release, or ../shared/data/models/yolox/yolox_nano.onnx here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+class WholeImage:
+    """The whole image is one person (crops, single-person photos)."""
+
+    name = "whole"
+
+    def __call__(self, img: np.ndarray) -> np.ndarray:
+        h, w = img.shape[:2]
+        return np.array([[0, 0, w - 1, h - 1, 1.0]], np.float32)
+
+
+class HogDetector:
+    """OpenCV's built-in HOG people detector: offline, weak (finds few COCO people), the floor."""
+
+    name = "hog"
+
+    def __init__(self):
+        if not hasattr(cv2, "HOGDescriptor"):
+            raise RuntimeError("this OpenCV build has no HOGDescriptor (OpenCV 5): use --detector yolox:PATH")
+        self.hog = cv2.HOGDescriptor()
+        self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+
+    def __call__(self, img: np.ndarray) -> np.ndarray:
+        rects, weights = self.hog.detectMultiScale(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), winStride=(8, 8))
+        if len(rects) == 0:
+            return np.zeros((0, 5), np.float32)
+        w = np.asarray(weights, np.float32).reshape(-1)
+        return np.concatenate([np.asarray(rects, np.float32), (1 / (1 + np.exp(-w)))[:, None]], 1)
+
+
+class YoloxDetector:
+    """YOLOX (Megvii) person detector on ONNX Runtime: 416x416 letterbox (pad 114), BGR 0-255, raw grid
+    outputs decoded with strides 8/16/32; score = objectness x person class."""
+
+    name = "yolox"
+
+    def __init__(self, path: str | Path, score_thr: float = 0.3, nms_thr: float = 0.45, size: int = 416):
+        import onnxruntime as ort
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path}: no such YOLOX ONNX file (e.g. ../shared/data/models/yolox/yolox_nano.onnx)"
+            )
+        self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        self.score_thr, self.nms_thr, self.size = score_thr, nms_thr, size
+        grids, strides = [], []
+        for s in (8, 16, 32):
+            n = size // s
+            yy, xx = np.mgrid[0:n, 0:n]
+            grids.append(np.stack([xx.ravel(), yy.ravel()], 1))
+            strides.append(np.full((n * n, 1), s))
+        self.grid = np.concatenate(grids).astype(np.float32)
+        self.stride = np.concatenate(strides).astype(np.float32)
+
+    def __call__(self, img: np.ndarray) -> np.ndarray:
+        h, w = img.shape[:2]
+        r = min(self.size / h, self.size / w)
+        canvas = np.full((self.size, self.size, 3), 114, np.uint8)
+        resized = cv2.resize(
+            cv2.cvtColor(img, cv2.COLOR_RGB2BGR), (int(w * r), int(h * r)), interpolation=cv2.INTER_LINEAR
+        )
+        canvas[: resized.shape[0], : resized.shape[1]] = resized
+        x = canvas.transpose(2, 0, 1)[None].astype(np.float32)
+        out = self.session.run(None, {self.session.get_inputs()[0].name: x})[0][0]
+        xy = (out[:, :2] + self.grid) * self.stride
+        wh = np.exp(out[:, 2:4]) * self.stride
+        score = out[:, 4] * out[:, 5]
+        keep = score >= self.score_thr
+        if not keep.any():
+            return np.zeros((0, 5), np.float32)
+        boxes = np.concatenate([xy[keep] - wh[keep] / 2, wh[keep]], 1) / r
+        idx = cv2.dnn.NMSBoxes(boxes.tolist(), score[keep].tolist(), self.score_thr, self.nms_thr)
+        idx = np.asarray(idx).reshape(-1)
+        return np.concatenate([boxes[idx], score[keep][idx, None]], 1).astype(np.float32)
+
+
+def build_detector(spec: str):
+    """'whole', 'hog', 'yolox:PATH' or a path to a YOLOX .onnx file."""
+    if spec == "whole":
+        return WholeImage()
+    if spec == "hog":
+        return HogDetector()
+    path = spec.split(":", 1)[1] if spec.startswith("yolox:") else spec
+    if path.endswith(".onnx"):
+        return YoloxDetector(path)
+    raise ValueError(f"unknown detector {spec!r}; use whole, hog, or yolox:PATH/TO/yolox_nano.onnx")

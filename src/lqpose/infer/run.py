@@ -1,0 +1,116 @@
+"""`lqpose infer MODEL INPUT --out DIR`: poses on an image, a folder of images or a video.
+
+Images: OUT/results.json (COCO keypoint results; OUT/images.json maps image ids to file names) and
+OUT/overlays/<stem>.png. Video: OUT/<stem>.mp4 (annotated) and OUT/<stem>.frames.json (people per frame).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from ..files import write_json
+from ..imageio import is_image_path, read_rgb, write_image
+from .draw import draw_pose
+
+log = logging.getLogger(__name__)
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+
+
+def _boxes_by_file(path: str | None) -> dict[str, np.ndarray]:
+    """Detections json: a COCO results list with `file_name` (or `image_id` = file stem) and bbox/score."""
+    if not path:
+        return {}
+    dets = json.loads(Path(path).read_text())
+    out: dict[str, list] = {}
+    for d in dets:
+        key = str(d.get("file_name", d.get("image_id")))
+        out.setdefault(Path(key).stem, []).append([*d["bbox"], float(d.get("score", 1.0))])
+    return {k: np.asarray(v, np.float32) for k, v in out.items()}
+
+
+def _as_result(person: dict, image_id: int) -> dict:
+    kps = np.asarray(person["keypoints"], np.float32)
+    r = {"image_id": image_id, "category_id": 1, "bbox": [round(v, 2) for v in person["bbox"]],
+         "keypoints": [round(float(v), 3) for v in kps.reshape(-1)], "score": round(person["score"], 6)}  # fmt: skip
+    if person.get("quality") is not None:
+        r["quality"] = round(person["quality"], 4)
+    return r
+
+
+def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None = None, score_thr: float = 0.0,
+               progress: bool = True) -> dict:  # fmt: skip
+    """Run `estimator` (lqpose.api.PoseEstimator) on `source`; returns a summary."""
+    source, out = Path(source), Path(out)
+    if not source.exists():
+        raise FileNotFoundError(f"{source}: no such file or folder")
+    out.mkdir(parents=True, exist_ok=True)
+    if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
+        return _infer_video(estimator, source, out, score_thr, progress)
+    files = sorted(p for p in source.iterdir() if p.is_file() and is_image_path(p)) if source.is_dir() else [source]
+    if not files:
+        raise ValueError(f"{source}: no images")
+    given = _boxes_by_file(boxes)
+    results, images, skipped = [], [], 0
+    for image_id, path in enumerate(tqdm(files, desc="infer", unit="img", disable=not progress or len(files) == 1)):
+        try:
+            img = read_rgb(path)
+        except (OSError, ValueError) as e:
+            if len(files) == 1:
+                raise
+            log.warning("skipped %s", e)
+            skipped += 1
+            continue
+        people = [p for p in estimator(img, given.get(path.stem)) if p["score"] >= score_thr]
+        overlay = img.copy()
+        for p in people:
+            draw_pose(overlay, p, estimator.spec)
+            results.append(_as_result(p, image_id))
+        write_image(out / "overlays" / f"{path.stem}.png", overlay)
+        images.append({"id": image_id, "file_name": path.name, "width": img.shape[1], "height": img.shape[0]})
+    write_json(out / "results.json", results)
+    write_json(out / "images.json", images)
+    return {"images": len(images), "people": len(results), "skipped": skipped}
+
+
+def _infer_video(estimator, source: Path, out: Path, score_thr: float, progress: bool) -> dict:
+    cap = cv2.VideoCapture(str(source))
+    if not cap.isOpened():
+        raise ValueError(f"{source}: not a readable video")
+    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    target = out / f"{source.stem}.mp4"
+    tmp = out / f".{source.stem}.tmp.mp4"
+    writer, frames = None, []
+    bar = tqdm(total=total, desc="infer video", unit="frame", disable=not progress)
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            people = [p for p in estimator(rgb) if p["score"] >= score_thr]
+            for p in people:
+                draw_pose(rgb, p, estimator.spec)
+            if writer is None:
+                h, w = rgb.shape[:2]
+                writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+            writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+            frames.append({"frame": len(frames), "people": [_as_result(p, len(frames)) for p in people]})
+            bar.update(1)
+    finally:
+        bar.close()
+        cap.release()
+        if writer is not None:
+            writer.release()
+    if not frames:
+        raise ValueError(f"{source}: no frames could be read")
+    os.replace(tmp, target)
+    write_json(out / f"{source.stem}.frames.json", frames)
+    return {"frames": len(frames), "people": sum(len(f["people"]) for f in frames), "video": str(target)}

@@ -1,0 +1,86 @@
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+import lqpose
+from lqpose.cli import main
+from lqpose.engine.checkpoint import save_checkpoint
+from lqpose.export import export_onnx
+from lqpose.infer.detectors import HogDetector, WholeImage, YoloxDetector, build_detector
+from lqpose.keypoints import COCO17
+from lqpose.models.ckd import export_student
+from lqpose.models.student import StudentConfig, build_student
+
+
+@pytest.fixture(scope="module")
+def ckpt(tmp_path_factory):
+    torch.manual_seed(0)
+    model = build_student(StudentConfig(head_channels=32, quality_head=True))
+    kp = {"name": "coco", "names": list(COCO17.names), "skeleton": [list(p) for p in COCO17.skeleton]}
+    cfg = {"model": {"head_channels": 32, "quality_head": True}, "data": {"input_size": [96, 128], "sigma": 2.0}}
+    path = tmp_path_factory.mktemp("m") / "student.pt"
+    save_checkpoint(path, export_student({"model": model.state_dict(), "config": cfg, "keypoints": kp}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def clip(shared_data, tmp_path_factory):
+    """Six real frames of the shared CCTV video as a short clip."""
+    cap = cv2.VideoCapture(str(shared_data / "videos/vtest.avi"))
+    path = tmp_path_factory.mktemp("v") / "clip.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (768, 576))
+    for _ in range(6):
+        ok, frame = cap.read()
+        assert ok
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def test_three_line_api_torch_and_onnx_agree(ckpt, tmp_path, astronaut):
+    model = lqpose.load(ckpt)
+    people = model(astronaut)
+    assert len(people) == 1 and people[0]["keypoints"].shape == (17, 3)
+    assert 0 <= people[0]["quality"] <= 1 and people[0]["score"] > 0
+    onnx_model = lqpose.load(export_onnx(ckpt, tmp_path / "m.onnx", dynamic_batch=True))
+    other = onnx_model(astronaut)
+    assert np.abs(other[0]["keypoints"][:, :2] - people[0]["keypoints"][:, :2]).max() < 0.01
+    boxes = np.array([[100, 20, 200, 300], [300, 100, 150, 300]], np.float32)
+    assert len(model(astronaut, boxes=boxes)) == 2
+    with pytest.raises(ValueError, match="RGB uint8"):
+        model(astronaut.astype(np.float32))
+
+
+def test_yolox_finds_the_pedestrians_of_the_cctv_video(shared_data, clip):
+    det = YoloxDetector(shared_data / "models/yolox/yolox_nano.onnx")
+    ok, frame = cv2.VideoCapture(str(clip)).read()
+    boxes = det(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    assert boxes.shape[1] == 5 and len(boxes) >= 2 and (boxes[:, 4] >= 0.3).all()
+    assert (boxes[:, 3] > 30).all() and (boxes[:, 3] < 300).all()  # pedestrians 60-100 px tall here
+
+
+def test_detector_names(shared_data):
+    assert isinstance(build_detector("whole"), WholeImage)
+    assert isinstance(build_detector("hog"), HogDetector)
+    assert isinstance(build_detector(f"yolox:{shared_data / 'models/yolox/yolox_nano.onnx'}"), YoloxDetector)
+    with pytest.raises(ValueError, match="unknown detector"):
+        build_detector("ssd")
+
+
+def test_infer_cli_on_images_and_video(ckpt, shared_data, clip, tmp_path, capsys):
+    yolox = f"yolox:{shared_data / 'models/yolox/yolox_nano.onnx'}"
+    coco = shared_data / "mmpose-samples/coco"
+    assert main(["infer", str(ckpt), str(coco), "--out", str(tmp_path / "img"), "--detector", yolox]) == 0
+    results = json.loads((tmp_path / "img/results.json").read_text())
+    assert results and all(len(r["keypoints"]) == 51 and "quality" in r for r in results)
+    assert len(list((tmp_path / "img/overlays").glob("*.png"))) == 4
+    assert main(["infer", str(ckpt), str(clip), "--out", str(tmp_path / "vid"), "--detector", yolox]) == 0
+    frames = json.loads((tmp_path / "vid/clip.frames.json").read_text())
+    assert len(frames) == 6 and sum(len(f["people"]) for f in frames) >= 6
+    cap = cv2.VideoCapture(str(tmp_path / "vid/clip.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 6
+    code = main(["infer", str(ckpt), str(tmp_path / "nothing.png"), "--out", str(tmp_path / "x")])
+    assert code != 0 and "nothing.png: no such file" in capsys.readouterr().err
