@@ -8,12 +8,17 @@ EXIF orientation is ignored on purpose: annotations refer to the stored pixel gr
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from .files import atomic_write_bytes
+
+log = logging.getLogger(__name__)
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -60,3 +65,21 @@ def write_image(path: str | Path, rgb: np.ndarray) -> None:
     """Atomically write an RGB uint8 image; the format follows the file extension."""
     path = Path(path)
     atomic_write_bytes(path, encode_image(rgb, path.suffix))
+
+
+def read_images(
+    files: list[Path], skipped: dict[str, str], desc: str, progress: bool = True
+) -> Iterator[tuple[int, Path, np.ndarray]]:
+    """Yield (index, path, RGB image) for every readable file, with a progress bar. A lone unreadable file
+    raises its one-line error; in a set of files it is logged, recorded in `skipped` (name -> reason) and
+    passed over."""
+    for i, path in enumerate(tqdm(files, desc=desc, unit="img", disable=not progress or len(files) == 1)):
+        try:
+            img = read_rgb(path)
+        except (OSError, ValueError) as e:
+            if len(files) == 1:
+                raise
+            log.warning("skipped %s", e)
+            skipped[path.name] = str(e)
+            continue
+        yield i, path, img

@@ -10,11 +10,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from tqdm import tqdm
-
 from .. import __version__
 from ..files import write_json
-from ..imageio import IMAGE_EXTENSIONS, is_image_path, read_rgb, write_image
+from ..imageio import IMAGE_EXTENSIONS, is_image_path, read_images, read_rgb, write_image
 from .chain import ChainConfig, random_chain_with_params
 from .registry import check_severity, degrade_with_params, get_spec, image_seed
 
@@ -78,15 +76,7 @@ def degrade_path(
         "images": {},
         "skipped": {},
     }
-    for path in tqdm(files, desc=f"degrade {name}", unit="img", disable=not progress or len(files) == 1):
-        try:
-            img = read_rgb(path)
-        except (ValueError, OSError) as e:
-            if len(files) == 1:
-                raise
-            log.warning("skipped %s", e)
-            record["skipped"][path.name] = str(e)
-            continue
+    for _, path, img in read_images(files, record["skipped"], f"degrade {name}", progress):
         per_image = image_seed(seed, path.name, name, severity if name != CHAIN else CHAIN)
         out_img, params = degrade_one(img, name, severity, per_image, chain_config)
         write_image(outputs[path], out_img)

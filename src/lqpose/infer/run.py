@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..files import write_json
-from ..imageio import is_image_path, read_rgb, write_image
+from ..imageio import is_image_path, read_images, write_image
 from .draw import draw_pose
 
 log = logging.getLogger(__name__)
@@ -57,16 +57,8 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     if not files:
         raise ValueError(f"{source}: no images")
     given = _boxes_by_file(boxes)
-    results, images, skipped = [], [], 0
-    for image_id, path in enumerate(tqdm(files, desc="infer", unit="img", disable=not progress or len(files) == 1)):
-        try:
-            img = read_rgb(path)
-        except (OSError, ValueError) as e:
-            if len(files) == 1:
-                raise
-            log.warning("skipped %s", e)
-            skipped += 1
-            continue
+    results, images, skipped = [], [], {}
+    for image_id, path, img in read_images(files, skipped, "infer", progress):
         people = [p for p in estimator(img, given.get(path.stem)) if p["score"] >= score_thr]
         overlay = img.copy()
         for p in people:
@@ -76,7 +68,7 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
         images.append({"id": image_id, "file_name": path.name, "width": img.shape[1], "height": img.shape[0]})
     write_json(out / "results.json", results)
     write_json(out / "images.json", images)
-    return {"images": len(images), "people": len(results), "skipped": skipped}
+    return {"images": len(images), "people": len(results), "skipped": len(skipped)}
 
 
 def _infer_video(estimator, source: Path, out: Path, score_thr: float, progress: bool) -> dict:
