@@ -149,20 +149,17 @@ class SimCCCodec:
     def from_heatmaps(self, heatmaps):
         """Teacher heatmaps (B, K, h, w) -> SimCC label distributions by marginalising and resampling to the
         bins (UDP-consistent: bin b sits at input pixel b / split)."""
+        import torch
+
         hm = heatmaps.float().clamp_min(0)
         wb, hb = self.bins
         out = []
         for marg, n, size in ((hm.sum(2), wb, self.input_size[0]), (hm.sum(3), hb, self.input_size[1])):
-            pos = torch_arange(n, marg.device) / self.split * (marg.shape[-1] - 1) / (size - 1)  # heatmap px
+            bins = torch.arange(n, device=marg.device, dtype=torch.float32)
+            pos = bins / self.split * (marg.shape[-1] - 1) / (size - 1)  # in heatmap pixels
             idx0 = pos.floor().clamp(0, marg.shape[-1] - 1).long()
             idx1 = (idx0 + 1).clamp(max=marg.shape[-1] - 1)
             frac = (pos - idx0.float()).clamp(0, 1)
             res = marg[..., idx0] * (1 - frac) + marg[..., idx1] * frac
             out.append(res / res.sum(-1, keepdim=True).clamp_min(1e-12))
         return out[0], out[1]
-
-
-def torch_arange(n: int, device):
-    import torch
-
-    return torch.arange(n, device=device, dtype=torch.float32)

@@ -11,22 +11,17 @@ from tqdm import tqdm
 
 from ..data.records import Instance
 from ..imageio import read_rgb
-from ..keypoints import KeypointSpec
+from ..keypoints import COCO17, KeypointSpec
 
 # BlazePose's 33 landmarks -> COCO-17 (nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles)
 BLAZEPOSE_TO_COCO = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
-_COCO_NAMES = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder", "left_elbow",
-    "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle",
-    "right_ankle",
-)  # fmt: skip
 
 
 def blazepose_to_layout(landmarks: np.ndarray, spec: KeypointSpec) -> np.ndarray:
     """(33, 3) x, y, score -> (K, 3) in `spec`'s layout. CrowdPose's `neck` is the shoulders' midpoint and its
     `head` (top of the head) is extrapolated from the ears' midpoint away from the neck, as BlazePose has no
     head-top landmark; joints a layout has and BlazePose lacks get score 0."""
-    coco = {n: landmarks[i] for n, i in zip(_COCO_NAMES, BLAZEPOSE_TO_COCO, strict=True)}
+    coco = {n: landmarks[i] for n, i in zip(COCO17.names, BLAZEPOSE_TO_COCO, strict=True)}
     neck = 0.5 * (coco["left_shoulder"] + coco["right_shoulder"])
     ears = 0.5 * (coco["left_ear"] + coco["right_ear"])
     head = ears + 0.6 * (ears - neck)
