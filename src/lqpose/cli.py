@@ -149,6 +149,24 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
+    from .import_checkpoint import import_checkpoint
+
+    report = import_checkpoint(args.src, args.arch, args.out, args.allow_partial, args.input_size, args.keypoints,
+                               args.unsafe_load)  # fmt: skip
+    print(report.summary())
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _input_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 192x256, got {text!r}") from None
+    return w, h
+
+
 def _default_device() -> str:
     import torch
 
@@ -252,6 +270,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--dynamic-batch", action="store_true", help="variable batch size")
     p.set_defaults(func=_cmd_export)
+
+    from .import_checkpoint import ARCHS
+
+    p = sub.add_parser("import-checkpoint", help="map an HRNet / SimpleBaseline / MMPose checkpoint into a student")
+    p.add_argument("src", help="official HRNet / SimpleBaseline .pth or MMPose 0.x/1.x top-down heatmap checkpoint")
+    p.add_argument("--arch", required=True, choices=list(ARCHS))
+    p.add_argument("--out", required=True, help="lqpose checkpoint to write")
+    p.add_argument("--input-size", type=_input_size, default=(192, 256), help="WIDTHxHEIGHT it was trained at")
+    p.add_argument("--keypoints", default="", help="layout name when the keypoint count is ambiguous")
+    p.add_argument("--allow-partial", action="store_true", help="accept weights that leave parts random")
+    p.add_argument("--unsafe-load", action="store_true", help="unpickle non-tensor objects (trusted files only)")
+    p.set_defaults(func=_cmd_import_checkpoint)
 
     p = sub.add_parser("demo", help="quick-start job on embedded photos")
     p.add_argument("--out", default="demo", help="output folder (default: demo/)")

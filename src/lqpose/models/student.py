@@ -1,8 +1,9 @@
 """The student: a timm backbone (any model name, `features_only`) and a heatmap head.
 
-Two heads: "fuse" projects every feature level (stride 4..32) to one width, upsamples to stride 4 and sums
+Three heads: "fuse" projects every feature level (stride 4..32) to one width, upsamples to stride 4 and sums
 (HRNet-V2-like, cheap, works for any backbone); "deconv" is SimpleBaseline's three stride-2 deconvolutions
-from the deepest feature. The forward pass can return the intermediate features, which distillation needs.
+from the deepest feature; "simple" is HRNet's own (one 1x1 conv on the stride-4 branch, head_channels = that
+branch's width), which imported HRNet checkpoints need. The forward pass can return the intermediate features, which distillation needs.
 Weights are never downloaded unless `pretrained=True` is asked for explicitly; `weights` loads a local file.
 """
 
@@ -20,7 +21,7 @@ from torch import nn
 @dataclass
 class StudentConfig:
     backbone: str = "lcnet_050"
-    head: str = "fuse"  # fuse | deconv
+    head: str = "fuse"  # fuse | deconv | simple
     head_channels: int = 64
     num_keypoints: int = 17
     pretrained: bool = False  # True downloads ImageNet weights through timm (needs internet)
@@ -64,6 +65,17 @@ class DeconvHead(nn.Module):
         return self.deconv(feats[-1])
 
 
+class SimpleHead(nn.Module):
+    """HRNet's pose head: the stride-4 branch straight into a 1x1 conv."""
+
+    def __init__(self, in_channels: list[int], num_keypoints: int):
+        super().__init__()
+        self.final = nn.Conv2d(in_channels[0], num_keypoints, 1)
+
+    def features(self, feats: list[torch.Tensor]) -> torch.Tensor:
+        return feats[0]
+
+
 class QualityHead(nn.Module):
     """Pools the deepest feature and predicts the input's quality in [0, 1] (1 = well-quality)."""
 
@@ -91,8 +103,15 @@ class Student(nn.Module):
             self.head = FuseHead(channels, cfg.head_channels, cfg.num_keypoints)
         elif cfg.head == "deconv":
             self.head = DeconvHead(channels, cfg.head_channels, cfg.num_keypoints)
+        elif cfg.head == "simple":
+            if cfg.head_channels != channels[0]:
+                raise ValueError(
+                    f"model.head 'simple' uses the stride-4 feature as is: head_channels must be {channels[0]} "
+                    f"for {cfg.backbone}, got {cfg.head_channels}"
+                )
+            self.head = SimpleHead(channels, cfg.num_keypoints)
         else:
-            raise ValueError(f"model.head must be 'fuse' or 'deconv', got {cfg.head!r}")
+            raise ValueError(f"model.head must be 'fuse', 'deconv' or 'simple', got {cfg.head!r}")
         self.feature_channels = list(channels) + [cfg.head_channels]
         self.quality = QualityHead(channels[-1]) if cfg.quality_head else None
 
