@@ -3,7 +3,8 @@
 Three heads: "fuse" projects every feature level (stride 4..32) to one width, upsamples to stride 4 and sums
 (HRNet-V2-like, cheap, works for any backbone); "deconv" is SimpleBaseline's three stride-2 deconvolutions
 from the deepest feature; "simple" is HRNet's own (one 1x1 conv on the stride-4 branch, head_channels = that
-branch's width), which imported HRNet checkpoints need. The forward pass can return the intermediate features, which distillation needs.
+branch's width), which imported HRNet checkpoints need. The forward pass can return the intermediate features,
+which distillation needs.
 Weights are never downloaded unless `pretrained=True` is asked for explicitly; `weights` loads a local file.
 """
 
