@@ -31,8 +31,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, nargs=2, default=(192, 256), metavar=("W", "H"))
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--onnx", help="an already exported default student (where `onnx` cannot import, e.g.\n"
-                        "beside mediapipe, which pins protobuf 4)")
+    parser.add_argument(
+        "--onnx",
+        help="an already exported default student (where `onnx` cannot import, e.g.\n"
+        "beside mediapipe, which pins protobuf 4)",
+    )
     args = parser.parse_args()
     w, h = args.size
     model = build_student(StudentConfig()).eval()
