@@ -113,12 +113,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     models = [CheckpointModel(c, args.device or _default_device()) for c in args.checkpoint]
     models += [OnnxModel(m) for m in args.onnx]
     models += [PredictionsModel(p) for p in args.predictions]
-    for peer in args.peer:
-        if peer != "mediapipe":
-            raise ValueError(f"unknown peer {peer!r}; known: mediapipe")
-        from .bench.peers import MediaPipePeer
+    if args.peer:
+        from .bench.peers import build_peer
 
-        models.append(MediaPipePeer())
+        models += [build_peer(p) for p in args.peer]
     if not models:
         raise ValueError("give at least one --checkpoint, --onnx, --predictions or --peer")
     run = run_bench(args.bench, models, args.boxes, args.score_thr)
@@ -247,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", action="append", default=[], help="lqpose checkpoint (repeatable)")
     p.add_argument("--onnx", action="append", default=[], help="ONNX model from `lqpose export` (repeatable)")
     p.add_argument("--predictions", action="append", default=[], help="folder of per-split COCO results")
-    p.add_argument("--peer", action="append", default=[], help="outside model: mediapipe")
+    p.add_argument("--peer", action="append", default=[], help="outside model: mediapipe, movenet:PATH.tflite")
     p.add_argument("--boxes", help="person detections json (on the clean images); default: ground-truth boxes")
     p.add_argument("--score-thr", type=float, default=0.0)
     p.add_argument("--device")

@@ -90,3 +90,49 @@ def test_mediapipe_missing_is_a_clear_error():
 
     with pytest.raises(ImportError, match=r"pip install 'lqpose\[peers\]'"):
         MediaPipePeer()
+
+
+MOVENET = "models/movenet/lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite"
+
+
+def test_movenet_peer_on_coco_mini_gives_the_documented_ap(shared_data):
+    pytest.importorskip("ai_edge_litert", reason="the MoveNet peer needs ai-edge-litert (lqpose[dev] has it)")
+    from lqpose.bench.peers import MoveNetPeer
+    from lqpose.engine.evaluate import score
+
+    mini = shared_data / "coco-mini"
+    gt = read_coco(mini / "annotations/person_keypoints_val2017.json", mini / "val2017")
+    people = [i for i in gt.instances if i.num_visible > 0]
+    results = MoveNetPeer(shared_data / MOVENET).predict(people, gt.spec, progress=False)
+    assert len(results) == len(people) == 68
+    metrics = score(gt, results)
+    # ../shared/data/README.md measured AP 0.327 with GT boxes; our crop is the same 1.25x square
+    assert 0.27 <= metrics["AP"] <= 0.39, metrics["AP"]
+
+
+def test_movenet_peer_maps_to_crowdpose_on_lspet(shared_data):
+    pytest.importorskip("ai_edge_litert", reason="the MoveNet peer needs ai-edge-litert (lqpose[dev] has it)")
+    from lqpose.bench.peers import MoveNetPeer
+    from lqpose.data.readers import read_lspet
+    from lqpose.metrics.pck import pck
+
+    gt = read_lspet(shared_data / "lspet", "test")
+    gt.instances = gt.instances[:60]
+    results = MoveNetPeer(shared_data / MOVENET).predict(gt.instances, CROWDPOSE14, progress=False)
+    assert np.asarray(results[0]["keypoints"]).reshape(-1, 3).shape == (14, 3)
+    assert pck(gt, results) > 0.4  # README: 0.536 on the whole LSPET
+
+
+def test_peer_errors_are_clear(tmp_path):
+    from lqpose.bench.peers import MoveNetPeer, build_peer
+
+    with pytest.raises(ValueError, match="unknown peer 'openpose'"):
+        build_peer("openpose")
+    with pytest.raises(ValueError, match="movenet needs the model file"):
+        build_peer("movenet")
+    with pytest.raises(FileNotFoundError, match=r"nope\.tflite: no such MoveNet"):
+        MoveNetPeer(tmp_path / "nope.tflite")
+    pytest.importorskip("ai_edge_litert")
+    (tmp_path / "bad.tflite").write_bytes(b"junk")
+    with pytest.raises(ValueError, match=r"bad\.tflite: not a loadable TFLite model"):
+        MoveNetPeer(tmp_path / "bad.tflite")

@@ -18,7 +18,7 @@ from ..data.topdown import TopDownDataset
 from ..data.transforms import invert, transform_points
 from ..files import write_json
 from ..keypoints import KeypointSpec
-from ..metrics import coco_keypoint_ap, oks_nms, pckh
+from ..metrics import coco_keypoint_ap, oks_nms, pck, pckh
 
 log = logging.getLogger(__name__)
 RESCORE_THRESHOLD = 0.2  # keypoints scoring above this count in the person score (MMPose/HRNet convention)
@@ -162,4 +162,9 @@ def score(gt: PoseSet, results: list[dict], detected_boxes: bool = False) -> dic
         return pckh(gt, results)
     if detected_boxes:
         results = oks_nms(results, gt.spec.sigmas, 0.9)
-    return coco_keypoint_ap(gt, results)
+    metrics = coco_keypoint_ap(gt, results)
+    names = gt.spec.names
+    if not detected_boxes and "right_shoulder" in names and "left_hip" in names and results:
+        if all("ann_id" in r for r in results):  # ground-truth boxes: each result belongs to one person
+            metrics["PCK@0.2"] = pck(gt, results, 0.2)
+    return metrics
