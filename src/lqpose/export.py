@@ -70,7 +70,10 @@ class OnnxPoseModel:
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own pybind error types
+            raise ValueError(f"{path}: not a readable ONNX model ({type(e).__name__})") from None
         meta = self.session.get_modelmeta().custom_metadata_map
         if "lqpose_keypoints" not in meta:
             raise ValueError(f"{path}: not an lqpose export (no keypoint metadata); export with `lqpose export`")

@@ -84,3 +84,37 @@ def test_infer_cli_on_images_and_video(ckpt, shared_data, clip, tmp_path, capsys
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 6
     code = main(["infer", str(ckpt), str(tmp_path / "nothing.png"), "--out", str(tmp_path / "x")])
     assert code != 0 and "nothing.png: no such file" in capsys.readouterr().err
+
+
+def test_infer_on_a_short_posetrack_video(ckpt, shared_data, tmp_path):
+    """A clip made from the five real PoseTrack18 frames (1280x720), as a user would bring one."""
+    frames_dir = shared_data / "mmpose-samples/posetrack18/videos/000001_mpiinew_test"
+    frames = sorted(frames_dir.glob("*.jpg"))
+    assert len(frames) == 5
+    path = tmp_path / "posetrack.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (1280, 720))
+    for f in frames:
+        writer.write(cv2.imread(str(f)))
+    writer.release()
+    yolox = f"yolox:{shared_data / 'models/yolox/yolox_nano.onnx'}"
+    assert main(["infer", str(ckpt), str(path), "--out", str(tmp_path / "out"), "--detector", yolox]) == 0
+    per_frame = json.loads((tmp_path / "out/posetrack.frames.json").read_text())
+    assert [f["frame"] for f in per_frame] == [0, 1, 2, 3, 4]
+    assert all(len(f["people"]) >= 1 for f in per_frame)  # people are in every frame of this clip
+    cap = cv2.VideoCapture(str(tmp_path / "out/posetrack.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 5 and int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 1280
+
+
+def test_infer_fails_clearly_on_unreadable_inputs(ckpt, shared_data, tmp_path, capsys):
+    (tmp_path / "broken.mp4").write_bytes(b"\x00\x01 not a video")
+    code = main(["infer", str(ckpt), str(tmp_path / "broken.mp4"), "--out", str(tmp_path / "o1")])
+    assert code == 1 and "broken.mp4: not a readable video" in capsys.readouterr().err
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    code = main(["infer", str(ckpt), str(tmp_path / "broken.jpg"), "--out", str(tmp_path / "o2")])
+    assert code == 1 and "broken.jpg" in capsys.readouterr().err
+    yolox = shared_data / "models/yolox/yolox_nano.onnx"  # a real ONNX model, but not an lqpose export
+    code = main(["infer", str(yolox), str(tmp_path / "broken.jpg"), "--out", str(tmp_path / "o3")])
+    assert code == 1 and "yolox_nano.onnx: not an lqpose export" in capsys.readouterr().err
+    (tmp_path / "junk.onnx").write_bytes(b"junk")
+    code = main(["infer", str(tmp_path / "junk.onnx"), str(tmp_path / "broken.jpg"), "--out", str(tmp_path / "o4")])
+    assert code == 1 and "junk.onnx: not a readable ONNX model" in capsys.readouterr().err
