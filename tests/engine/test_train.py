@@ -103,3 +103,23 @@ def test_ddp_two_cpu_processes_gloo(tiny_config, tmp_path):
     with torch.no_grad():
         assert model(x).shape == single(x).shape == (2, 17, 16, 12)
     assert json.loads((out / "metrics.json").read_text())["AP"] >= 0.0
+
+
+def test_init_from_copies_a_checkpoints_student_and_refuses_another_model(tmp_path):
+    import torch
+
+    from lqpose.engine.checkpoint import save_checkpoint
+    from lqpose.engine.train import init_student_from
+    from lqpose.models.student import StudentConfig, build_student
+
+    torch.manual_seed(0)
+    src = build_student(StudentConfig(head_channels=16, num_keypoints=14))
+    save_checkpoint(tmp_path / "t.pt", {"model": src.state_dict(), "config": {}})
+    torch.manual_seed(1)
+    dst = build_student(StudentConfig(head_channels=16, num_keypoints=14, quality_head=True))
+    n = init_student_from(dst, str(tmp_path / "t.pt"))
+    assert n == len(src.state_dict())
+    assert all(torch.equal(v, dst.state_dict()[k]) for k, v in src.state_dict().items())
+    other = build_student(StudentConfig(head_channels=32, num_keypoints=14))
+    with pytest.raises(ValueError, match=r"t\.pt: does not fit this student .* of another shape"):
+        init_student_from(other, str(tmp_path / "t.pt"))

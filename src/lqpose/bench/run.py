@@ -13,11 +13,13 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from ..data.readers import PoseSet, read_coco, read_detections
 from ..data.records import Instance
 from ..engine.checkpoint import load_student_checkpoint
 from ..engine.evaluate import predict, score
-from ..keypoints import SPECS
+from ..keypoints import SPECS, joint_mapping, map_keypoints
 from ..metrics.coco import per_keypoint_similarity
 
 log = logging.getLogger(__name__)
@@ -51,9 +53,19 @@ class CheckpointModel:
         self.flip_test, self.batch_size = flip_test, batch_size
 
     def predict(self, people: list[Instance], spec, progress: bool = True) -> list[dict]:
-        if self.spec.names != spec.names:
-            raise ValueError(f"{self.name}: predicts layout {self.spec.name!r}, the benchmark uses {spec.name!r}")
-        return predict(self.model, people, spec, self.codec, self.batch_size, self.flip_test, progress=progress)
+        """Predictions in the benchmark's layout: a model of another layout (an LSPET/CrowdPose-14 model on
+        COCO) is mapped by joint name; joints it lacks get score 0 (score them on a limbs-only benchmark)."""
+        if self.spec.names == spec.names:
+            return predict(self.model, people, spec, self.codec, self.batch_size, self.flip_test, progress=progress)
+        shared = joint_mapping(self.spec, spec)
+        if len(shared) < 0.5 * spec.num_keypoints:
+            raise ValueError(f"{self.name}: predicts layout {self.spec.name!r}, which shares only {len(shared)} "
+                             f"joints with the benchmark's {spec.name!r}")  # fmt: skip
+        results = predict(self.model, people, self.spec, self.codec, self.batch_size, self.flip_test, progress=progress)
+        for r in results:
+            k = np.asarray(r["keypoints"], np.float32).reshape(-1, 3)
+            r["keypoints"] = map_keypoints(k, self.spec, spec).reshape(-1).round(3).tolist()
+        return results
 
 
 class OnnxModel(CheckpointModel):

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
@@ -79,6 +80,7 @@ class TrainConfig:
     ckd: CKDConfig = field(default_factory=CKDConfig)
     seed: int = 0
     out_dir: str = "runs/default"
+    init_from: str = ""  # lqpose checkpoint whose student weights start this run (fine-tuning; not on resume)
     log_every: int = 20
     ckpt_every: int = 500
     flip_test: bool = True
@@ -97,6 +99,24 @@ def load_poseset(fmt: str, ann: str, images: str, keypoints: str = "") -> PoseSe
     if fmt == "coco":
         return read_coco(ann, images or None, get_spec(keypoints) if keypoints else None)
     raise ValueError(f"data.format must be coco, mpii or lspet, got {fmt!r}")
+
+
+def init_student_from(model: nn.Module, path: str) -> int:
+    """Copy an lqpose checkpoint's student weights into `model`. Every tensor of the model must be there with
+    its shape, except an optional quality head the source lacks; returns how many tensors were copied."""
+    state = load_checkpoint(path).get("model")
+    if not isinstance(state, dict):
+        raise ValueError(f"{path}: not an lqpose checkpoint with student weights ('model')")
+    own = model.state_dict()
+    missing = [k for k in own if k not in state and not k.startswith("quality.")]
+    wrong = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or wrong:
+        bad = (missing + wrong)[:3]
+        raise ValueError(f"{path}: does not fit this student ({len(missing)} missing, {len(wrong)} of another "
+                         f"shape, e.g. {', '.join(bad)}); init_from needs the same model config")  # fmt: skip
+    shared = {k: v for k, v in state.items() if k in own}
+    model.load_state_dict(shared, strict=False)
+    return len(shared)
 
 
 def lr_lambda(cfg: OptimConfig):
@@ -196,6 +216,8 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
         raise ValueError(f"{len(instances)} training people are fewer than one batch per process")
 
     model = build_student(cfg.model).to(device)
+    if cfg.init_from and not resume:
+        log.info("student initialised from %s: %d tensors", cfg.init_from, init_student_from(model, cfg.init_from))
     ckd = cfg.ckd if cfg.ckd.enabled else None
     net, disc, disc_opt, ckd_step = model, None, None, None
     if ckd is not None:

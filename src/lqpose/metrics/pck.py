@@ -7,12 +7,14 @@ import numpy as np
 
 from ..data.readers import PoseSet
 
+LIMB_PARTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+
 
 def pck(gt: PoseSet, results: list[dict], thr: float = 0.2, joints: list[str] | None = None) -> float:
-    """PCK@thr in [0, 1] over `joints` (default: every joint but head and neck, i.e. the 12 limb joints of
-    CrowdPose-14/LSP). Results carry `ann_id`; people whose torso is not labelled are left out."""
+    """PCK@thr in [0, 1] over `joints` (default: the 12 limb joints, shoulders to ankles, which COCO-17,
+    CrowdPose-14/LSP and MPII share). Results carry `ann_id`; people whose torso is not labelled are left out."""
     names = gt.spec.names
-    joints = joints or [n for n in names if n not in ("head", "neck", "head_top", "upper_neck", "nose")]
+    joints = joints or [n for n in names if n.split("_")[-1] in LIMB_PARTS]
     idx = [names.index(n) for n in joints]
     rs, lh = names.index("right_shoulder"), names.index("left_hip")
     by_ann = {int(r["ann_id"]): np.asarray(r["keypoints"], np.float64).reshape(-1, 3) for r in results}

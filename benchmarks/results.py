@@ -1,0 +1,237 @@
+"""The results table of the default model (docs/results.md, README): lqpose's CKD student, baseline student
+and WQ teacher against MoveNet Lightning and MediaPipe BlazePose-full, on LSPET test (im09501-im10000) and
+COCO-MINI val (12 limb joints), clean and under the benchmark's LQ grid and mixed chains, with GT boxes.
+
+Everything printed comes from this run (predictions are cached per model and split under --out, so a rerun
+only computes what is missing). MediaPipe pins protobuf 4, under which `onnx` cannot import: run this script
+from an environment with `lqpose[peers]`, after exporting the students to ONNX elsewhere (`--onnx-dir`), or
+leave MediaPipe out. See docs/results.md for the exact commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lqpose.bench.make import make_bench
+from lqpose.bench.peers import MediaPipePeer, MoveNetPeer, square_crop
+from lqpose.bench.report import summarize, write_report
+from lqpose.bench.run import CheckpointModel, PredictionsModel, load_bench, predictions_file, run_bench
+from lqpose.data import read_coco
+from lqpose.data.readers import read_lspet
+from lqpose.data.topdown import normalize
+from lqpose.data.transforms import box_to_center_scale, crop, warp_matrix
+from lqpose.files import write_text
+from lqpose.imageio import read_rgb
+from lqpose.keypoints import COCO17
+from lqpose.models.student import count_flops, count_parameters
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+MOVENET = "models/movenet/lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite"
+FACE = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
+
+
+def coco_mini_limbs(shared: Path):
+    """COCO-MINI val with the face joints unlabelled, so OKS (COCO sigmas) and PCK use the 12 limb joints that
+    LSPET-trained models predict."""
+    mini = shared / "coco-mini"
+    gt = read_coco(mini / "annotations/person_keypoints_val2017.json", mini / "val2017")
+    face = [COCO17.names.index(n) for n in FACE]
+    keep = []
+    for inst in gt.instances:
+        k = inst.keypoints.copy()
+        k[face] = 0
+        if (k[:, 2] > 0).any():
+            keep.append(dataclasses.replace(inst, keypoints=k))
+    gt.instances = keep
+    return gt
+
+
+def build_benches(out: Path, shared: Path, severities: list[int], workers: int) -> dict[str, Path]:
+    benches = {"LSPET test": out / "bench_lspet", "COCO-MINI val (limbs)": out / "bench_coco_mini"}
+    sources = {
+        "LSPET test": lambda: read_lspet(shared / "lspet", "test"),
+        "COCO-MINI val (limbs)": lambda: coco_mini_limbs(shared),
+    }
+    for name, path in benches.items():
+        print(f"benchmark {name}: {path}", flush=True)
+        make_bench(sources[name](), path, "lspet" if "LSPET" in name else "coco", None, severities, mixed=2,
+                   workers=workers, progress=True)  # fmt: skip
+    return benches
+
+
+def cached_predictions(bench: Path, model, folder: Path) -> PredictionsModel:
+    """Run `model` on every split of `bench` unless its predictions are all cached in `folder/<name>`."""
+    manifest, _ = load_bench(bench)
+    target = folder / model.name
+    if not all(predictions_file(target, k).is_file() for k in manifest["splits"]):
+        t = time.perf_counter()
+        run_bench(bench, [model], progress=False, out_predictions=folder)
+        print(f"  {model.name}: {len(manifest['splits'])} splits in {time.perf_counter() - t:.0f} s", flush=True)
+    return PredictionsModel(str(target))
+
+
+def real_crops(shared: Path, size: tuple[int, int], n: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """n real LSPET test people: normalised student crops (n, 3, H, W) and the peers' square RGB crops."""
+    gt = read_lspet(shared / "lspet", "test")
+    xs, squares = [], []
+    for inst in gt.instances[:n]:
+        img = read_rgb(inst.image_path)
+        center, scale = box_to_center_scale(inst.bbox, size[0] / size[1])
+        xs.append(normalize(crop(img, warp_matrix(center, scale, 0.0, size), size)).numpy())
+        squares.append(square_crop(img, inst.bbox)[0])
+    return np.asarray(xs, np.float32), squares
+
+
+def per_person_ms(fn, items, repeats: int = 3) -> float:
+    fn(items[0])
+    t = time.perf_counter()
+    for _ in range(repeats):
+        for x in items:
+            fn(x)
+    return (time.perf_counter() - t) / (repeats * len(items)) * 1000
+
+
+def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers: dict, shared: Path) -> dict:
+    """Params, GFLOPs and batch-1 per-person latency (one forward, no flip) on the same real crops."""
+    rows = {}
+    for name, m in students.items():
+        size = tuple(m.codec.input_size)
+        xs, squares = real_crops(shared, size, 50)
+        model = m.model.eval()
+        with torch.no_grad():
+            torch_ms = per_person_ms(lambda x, model=model: model(torch.from_numpy(x[None])), list(xs))
+        ort_ms = None
+        onnx = onnx_dir / f"{m.name}.onnx" if onnx_dir else None
+        if onnx is not None and not onnx.is_file():
+            try:
+                from lqpose.export import export_onnx
+
+                export_onnx(m.path, onnx)
+            except ImportError:
+                print(f"  {onnx}: missing and `onnx` cannot import here; no ONNX Runtime timing for {name}")
+        if onnx is not None and onnx.is_file():
+            from lqpose.export import OnnxPoseModel
+
+            ort = OnnxPoseModel(onnx)
+            ort_ms = per_person_ms(lambda x, ort=ort: ort.forward_with_quality(x[None]), list(xs))
+        rows[name] = {"params_M": count_parameters(model) / 1e6, "GFLOPs": count_flops(model, size),
+                      "torch_ms": torch_ms, "ort_ms": ort_ms, "input": f"{size[0]}x{size[1]}"}  # fmt: skip
+    for name, peer in peers.items():
+        _, squares = real_crops(shared, (96, 128), 50)
+        rows[name] = {"params_M": None, "GFLOPs": None, "torch_ms": None, "input": peer.input,
+                      "ort_ms": None, "runtime_ms": per_person_ms(peer.coco17, squares)}  # fmt: skip
+    return rows
+
+
+def _f(v, digits: int = 3) -> str:
+    return "–" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.{digits}f}"
+
+
+def tables(runs: dict, costs: dict, severities: list[int]) -> str:
+    lines = []
+    for bench_name, run in runs.items():
+        lines += [f"### {bench_name} ({len(run['people'])} people, ground-truth boxes)", "",
+                  "| model | clean PCK@0.2 | mPC (PCK) | rPC (PCK) | mixed PCK "
+                  "| clean AP | mPC (AP) | rPC (AP) | mixed AP |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+        for model, scores in run["scores"].items():
+            p, a = summarize(scores, "PCK@0.2"), summarize(scores, "AP")
+            lines.append(f"| {model} | {_f(p['clean'])} | {_f(p['mPC'])} | {_f(p['rPC'])} | {_f(p['mixed'])} | "
+                         f"{_f(a['clean'])} | {_f(a['mPC'])} | {_f(a['rPC'])} | {_f(a['mixed'])} |")  # fmt: skip
+        lines.append("")
+        fams = sorted({f for s in run["scores"].values() for f in summarize(s, "PCK@0.2")["families"]})
+        lines += [f"PCK@0.2 per degradation family ({bench_name}):", "",
+                  "| model | " + " | ".join(fams) + " |", "| --- |" + " ---: |" * len(fams)]  # fmt: skip
+        for model, scores in run["scores"].items():
+            fam = summarize(scores, "PCK@0.2")["families"]
+            lines.append(f"| {model} | " + " | ".join(_f(fam.get(f)) for f in fams) + " |")
+        lines.append("")
+    lines += ["### Cost on this CPU (batch 1, one forward pass per person, no flip; 50 real LSPET crops)", "",
+              "| model | input | params (M) | GFLOPs | torch ms/person | ONNX Runtime ms/person "
+              "| own runtime ms/person |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for name, c in costs.items():
+        lines.append(f"| {name} | {c['input']} | {_f(c['params_M'], 2)} | {_f(c['GFLOPs'], 3)} | "
+                     f"{_f(c['torch_ms'], 2)} | {_f(c['ort_ms'], 2)} | {_f(c.get('runtime_ms'), 2)} |")  # fmt: skip
+    lines += ["", f"Grid: 16 degradation types x severities {severities} + 2 mixed random-chain splits per set, "
+              "seed 0 (`lqpose make-bench`); mPC = mean over the grid, rPC = mPC / clean."]  # fmt: skip
+    return "\n".join(lines)
+
+
+def replace_block(path: Path, text: str) -> None:
+    """Replace the text between the results markers of a markdown file (atomically)."""
+    src = path.read_text()
+    pattern = re.compile(r"(<!-- results:start -->\n).*?(<!-- results:end -->)", re.S)
+    if not pattern.search(src):
+        raise ValueError(f"{path}: no <!-- results:start --> / <!-- results:end --> markers")
+    write_text(path, pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(2), src))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--student", action="append", default=[], metavar="NAME=CKPT",
+                        help="lqpose model to rank, e.g. 'CKD student=runs/lspet/ckd/student.pt'")  # fmt: skip
+    parser.add_argument("--movenet", default=str(SHARED / MOVENET), help="MoveNet .tflite ('' to leave it out)")
+    parser.add_argument("--no-mediapipe", action="store_true")
+    parser.add_argument("--shared", default=str(SHARED))
+    parser.add_argument("--out", default="runs/results")
+    parser.add_argument("--onnx-dir", help="exported students, NAME.onnx (default: OUT/onnx)")
+    parser.add_argument("--severities", default="1,3,5")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--write-docs", action="store_true", help="update docs/results.md and the README block")
+    args = parser.parse_args()
+    shared, out = Path(args.shared), Path(args.out)
+    severities = [int(s) for s in args.severities.split(",")]
+    benches = build_benches(out, shared, severities, args.workers)
+
+    students = {}
+    for item in args.student:
+        name, _, path = item.partition("=")
+        m = CheckpointModel(path)
+        m.name, m.path = name.replace(" ", "_"), path
+        students[name] = m
+    peers = {}
+    if args.movenet:
+        peers["MoveNet Lightning (int8)"] = MoveNetPeer(args.movenet)
+        peers["MoveNet Lightning (int8)"].input = "192x192"
+    if not args.no_mediapipe:
+        try:
+            peers["MediaPipe BlazePose-full"] = MediaPipePeer()
+            peers["MediaPipe BlazePose-full"].input = "256x256"
+        except ImportError as e:
+            print(f"MediaPipe left out: {e}")
+    for name, peer in peers.items():
+        peer.name = re.sub(r"\W+", "_", name).strip("_")
+
+    runs = {}
+    for bench_name, bench in benches.items():
+        folder = out / "predictions" / bench.name
+        print(f"predicting on {bench_name}", flush=True)
+        cached = [cached_predictions(bench, m, folder) for m in [*students.values(), *peers.values()]]
+        for c, display in zip(cached, [*students, *peers], strict=True):
+            c.name = display
+        run = run_bench(bench, cached, progress=False)
+        write_report(run, out / f"report_{bench.name}")
+        runs[bench_name] = run
+    costs = cost_rows(students, Path(args.onnx_dir) if args.onnx_dir else out / "onnx", peers, shared)
+    text = tables(runs, costs, severities)
+    write_text(out / "results.md", text + "\n")
+    (out / "costs.json").write_text(json.dumps(costs, indent=1))
+    print(text)
+    if args.write_docs:
+        root = Path(__file__).resolve().parents[1]
+        replace_block(root / "docs/results.md", text)
+        replace_block(root / "README.md", text)
+        print("updated docs/results.md and README.md")
+
+
+if __name__ == "__main__":
+    main()
