@@ -67,3 +67,32 @@ def test_export_cli_and_onnx_on_the_bench(student_ckpt, tmp_path, shared_data, c
 def test_not_an_lqpose_onnx_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such ONNX model"):
         OnnxPoseModel(tmp_path / "missing.onnx")
+
+
+def test_safetensors_export_is_the_same_student_without_pickle(student_ckpt, tmp_path, capsys):
+    from safetensors import safe_open
+
+    assert main(["export", str(student_ckpt), "--safetensors", str(tmp_path / "s.safetensors")]) == 0
+    with safe_open(str(tmp_path / "s.safetensors"), framework="pt") as f:
+        assert {"lqpose_config", "lqpose_keypoints", "lqpose_info"} <= set(f.metadata())
+    a, spec_a, codec_a = load_student_checkpoint(student_ckpt)
+    b, spec_b, codec_b = load_student_checkpoint(tmp_path / "s.safetensors")
+    assert spec_a == spec_b and codec_a.input_size == codec_b.input_size and codec_a.sigma == codec_b.sigma
+    x = torch.randn(2, 3, 128, 96)
+    with torch.no_grad():
+        ha, qa = a.forward_with_quality(x)
+        hb, qb = b.forward_with_quality(x)
+    assert torch.equal(ha, hb) and torch.equal(qa, qb)
+
+
+def test_foreign_safetensors_and_missing_output_are_refused(student_ckpt, tmp_path, capsys):
+    from safetensors.torch import save_file
+
+    save_file({"w": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(ValueError, match=r"other\.safetensors: not an lqpose model"):
+        load_student_checkpoint(tmp_path / "other.safetensors")
+    (tmp_path / "junk.safetensors").write_bytes(b"junk")
+    with pytest.raises(ValueError, match=r"junk\.safetensors: not a readable safetensors file"):
+        load_student_checkpoint(tmp_path / "junk.safetensors")
+    assert main(["export", str(student_ckpt)]) == 1
+    assert "give --onnx OUT.onnx and/or --safetensors" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 """The three-line Python API:
 
-model = lqpose.load("runs/x/student.pt")        # or an exported .onnx
+model = lqpose.load("default")                  # the bundled model; or student.pt, .safetensors, .onnx
 people = model(rgb_image)                         # whole image as one person, or pass boxes / a detector
 people[0]["keypoints"], people[0]["score"], people[0].get("quality")
 """
@@ -65,10 +65,21 @@ class PoseEstimator:
         return people
 
 
-def load(path: str | Path, detector=None, device: str = "cpu", flip_test: bool = True) -> PoseEstimator:
-    """An lqpose checkpoint (training run or student.pt) or an exported .onnx, ready to call on images.
+DEFAULT_MODEL = Path(__file__).parent / "weights" / "lqpose_lspet_ckd_lcnet050_128x96.safetensors"
+
+
+def default_model_path() -> Path:
+    """The model bundled in the package (CKD student trained on LSPET: research use only, see README)."""
+    if not DEFAULT_MODEL.is_file():
+        raise FileNotFoundError(f"{DEFAULT_MODEL}: the bundled default model is missing from this installation")
+    return DEFAULT_MODEL
+
+
+def load(path: str | Path = "default", detector=None, device: str = "cpu", flip_test: bool = True) -> PoseEstimator:
+    """ "default" (the bundled model), an lqpose checkpoint (training run, student.pt, .safetensors) or an
+    exported .onnx, ready to call on images.
     `detector`: None (whole image / given boxes), 'whole', 'hog', 'yolox:PATH' or a detector object."""
-    path = Path(path)
+    path = default_model_path() if str(path) == "default" else Path(path)
     if isinstance(detector, str):
         from .infer.detectors import build_detector
 

@@ -42,7 +42,7 @@ def _cmd_degrade(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    paths = run_demo(args.out, seed=args.seed)
+    paths = run_demo(args.out, seed=args.seed, model=args.model)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0
@@ -133,17 +133,24 @@ def _cmd_infer(args: argparse.Namespace) -> int:
     from .infer.run import infer_path
 
     detector = None if args.boxes else args.detector
-    estimator = load(args.model, detector=detector, device=args.device or _default_device())
+    if len(args.paths) > 2:
+        raise ValueError(f"expected [MODEL] INPUT, got {len(args.paths)} paths")
+    model, args.input = args.paths if len(args.paths) == 2 else ["default", args.paths[0]]
+    estimator = load(model, detector=detector, device=args.device or _default_device())
     summary = infer_path(estimator, args.input, args.out, args.boxes, args.score_thr)
     print(", ".join(f"{k}: {v}" for k, v in summary.items()) + f" -> {args.out}")
     return 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .export import export_onnx
+    from .export import export_onnx, export_safetensors
 
-    path = export_onnx(args.checkpoint, args.onnx, args.opset, args.dynamic_batch)
-    print(f"wrote {path}")
+    if not (args.onnx or args.safetensors):
+        raise ValueError("give --onnx OUT.onnx and/or --safetensors OUT.safetensors")
+    if args.onnx:
+        print(f"wrote {export_onnx(args.checkpoint, args.onnx, args.opset, args.dynamic_batch)}")
+    if args.safetensors:
+        print(f"wrote {export_safetensors(args.checkpoint, args.safetensors)}")
     return 0
 
 
@@ -253,8 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("infer", help="poses on an image, a folder of images or a video")
-    p.add_argument("model", help="lqpose checkpoint (student.pt / run checkpoint) or exported .onnx")
-    p.add_argument("input", help="image, folder of images, or video")
+    p.add_argument("paths", nargs="+", metavar="[MODEL] INPUT",
+                   help="MODEL: 'default' (the bundled model, also when left out), a checkpoint, .safetensors or "
+                   ".onnx; INPUT: an image, a folder of images or a video")  # fmt: skip
     p.add_argument("--out", required=True)
     p.add_argument("--boxes", help="detections json (bbox, score, file_name or image_id = file stem)")
     p.add_argument("--detector", default="whole", help="whole, hog, or yolox:PATH/TO/yolox_nano.onnx")
@@ -264,7 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export the deployable student to ONNX")
     p.add_argument("checkpoint", help="training run checkpoint or student.pt")
-    p.add_argument("--onnx", required=True, help="output .onnx path")
+    p.add_argument("--onnx", help="output .onnx path")
+    p.add_argument("--safetensors", help="output .safetensors path (the deployable student, no pickle)")
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--dynamic-batch", action="store_true", help="variable batch size")
     p.set_defaults(func=_cmd_export)
@@ -284,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="quick-start job on embedded photos")
     p.add_argument("--out", default="demo", help="output folder (default: demo/)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", default="default", help="the bundled model (default) or another checkpoint")
     p.set_defaults(func=_cmd_demo)
     return parser
 

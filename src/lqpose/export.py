@@ -58,6 +58,27 @@ def export_onnx(checkpoint: str | Path, out: str | Path, opset: int = 17, dynami
     return out
 
 
+def export_safetensors(checkpoint: str | Path, out: str | Path, info: dict | None = None) -> Path:
+    """The deployable student as safetensors (no pickle; how the default model ships in the package): weights
+    plus config, keypoint layout and `info` (training data, licence, metrics) as JSON metadata."""
+    from safetensors.torch import save_file
+
+    from .engine.checkpoint import load_checkpoint
+    from .files import atomic_write_bytes
+    from .models.ckd import export_student
+
+    ckpt = export_student(load_checkpoint(checkpoint))
+    meta = {"lqpose_config": json.dumps(ckpt["config"]), "lqpose_keypoints": json.dumps(ckpt["keypoints"]),
+            "lqpose_info": json.dumps({"step": ckpt["step"], **(info or {})})}  # fmt: skip
+    out = Path(out)
+    tmp = out.with_name(f".{out.name}.tmp")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in ckpt["model"].items()}, str(tmp), metadata=meta)
+    atomic_write_bytes(out, tmp.read_bytes())
+    tmp.unlink()
+    return out
+
+
 class OnnxPoseModel:
     """An exported student on ONNX Runtime (CPU), usable wherever lqpose predicts (eval, bench)."""
 

@@ -61,14 +61,37 @@ def load_checkpoint(path: str | Path) -> dict:
         raise ValueError(f"{path}: not a readable lqpose checkpoint ({type(e).__name__})") from None
 
 
+def load_safetensors_student(path: str | Path) -> dict:
+    """A deployable student stored as safetensors (the bundled default model): tensors plus the config and
+    keypoint layout as JSON metadata, read back into the checkpoint dict layout."""
+    import json
+
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open has no items()
+    except Exception as e:  # noqa: BLE001 - safetensors raises its own error types
+        raise ValueError(f"{path}: not a readable safetensors file ({type(e).__name__})") from None
+    if "lqpose_config" not in meta or "lqpose_keypoints" not in meta:
+        raise ValueError(f"{path}: not an lqpose model (no lqpose_config/lqpose_keypoints metadata)")
+    info = {k[len("lqpose_") :]: json.loads(v) for k, v in meta.items() if k.startswith("lqpose_")}
+    return {"model": state, **info, "deployable": True}
+
+
 def load_student_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
-    """Rebuild the trained student, its keypoint layout and its codec from a training checkpoint."""
+    """Rebuild the trained student, its keypoint layout and its codec from a training checkpoint, a
+    deployable student.pt or a safetensors export."""
     from ..codec import codec_for
     from ..config import from_dict
     from ..keypoints import KeypointSpec, spec_from_names
     from ..models.student import StudentConfig, build_student
 
-    ckpt = load_checkpoint(path)
+    ckpt = load_safetensors_student(path) if Path(path).suffix == ".safetensors" else load_checkpoint(path)
     if "model" not in ckpt or "config" not in ckpt:
         raise ValueError(f"{path}: not an lqpose training checkpoint (needs 'model' and 'config')")
     cfg = ckpt["config"]
