@@ -135,7 +135,7 @@ def _f(v, digits: int = 3) -> str:
     return "–" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.{digits}f}"
 
 
-def tables(runs: dict, costs: dict, severities: list[int]) -> str:
+def tables(runs: dict, costs: dict, severities: list[int], families: bool = True) -> str:
     lines = []
     for bench_name, run in runs.items():
         lines += [f"### {bench_name} ({len(run['people'])} people, ground-truth boxes)", "",
@@ -147,6 +147,8 @@ def tables(runs: dict, costs: dict, severities: list[int]) -> str:
             lines.append(f"| {model} | {_f(p['clean'])} | {_f(p['mPC'])} | {_f(p['rPC'])} | {_f(p['mixed'])} | "
                          f"{_f(a['clean'])} | {_f(a['mPC'])} | {_f(a['rPC'])} | {_f(a['mixed'])} |")  # fmt: skip
         lines.append("")
+        if not families:
+            continue
         fams = sorted({f for s in run["scores"].values() for f in summarize(s, "PCK@0.2")["families"]})
         lines += [f"PCK@0.2 per degradation family ({bench_name}):", "",
                   "| model | " + " | ".join(fams) + " |", "| --- |" + " ---: |" * len(fams)]  # fmt: skip
@@ -229,7 +231,7 @@ def main() -> None:
     if args.write_docs:
         root = Path(__file__).resolve().parents[1]
         replace_block(root / "docs/results.md", text)
-        replace_block(root / "README.md", text)
+        replace_block(root / "README.md", tables(runs, costs, severities, families=False))
         print("updated docs/results.md and README.md")
 
 
