@@ -57,13 +57,14 @@ def coco_mini_limbs(shared: Path):
 def build_benches(out: Path, shared: Path, severities: list[int], workers: int) -> dict[str, Path]:
     benches = {"LSPET test": out / "bench_lspet", "COCO-MINI val (limbs)": out / "bench_coco_mini"}
     sources = {
-        "LSPET test": lambda: read_lspet(shared / "lspet", "test"),
-        "COCO-MINI val (limbs)": lambda: coco_mini_limbs(shared),
+        "LSPET test": (lambda: read_lspet(shared / "lspet", "test"), shared / "lspet"),
+        "COCO-MINI val (limbs)": (lambda: coco_mini_limbs(shared), shared / "coco-mini/val2017"),
     }
     for name, path in benches.items():
         print(f"benchmark {name}: {path}", flush=True)
-        make_bench(sources[name](), path, "lspet" if "LSPET" in name else "coco", None, severities, mixed=2,
-                   workers=workers, progress=True)  # fmt: skip
+        read, images = sources[name]
+        make_bench(read(), path, "lspet" if "LSPET" in name else "coco", None, severities, mixed=2,
+                   workers=workers, progress=True, images_dir=images)  # fmt: skip
     return benches
 
 

@@ -85,3 +85,15 @@ def test_bad_requests_are_refused(coco, tmp_path):
         build(coco, tmp_path / "a", types=["fgo"])
     with pytest.raises(ValueError, match="severities must be within 1..5"):
         build(coco, tmp_path / "a", severities=[0])
+
+
+def test_rebuilding_a_finished_bench_renders_nothing(coco, tmp_path, monkeypatch):
+    first = build(coco, tmp_path / "a")
+    import lqpose.bench.make as make
+
+    calls = []
+    monkeypatch.setattr(make, "_render", lambda *a, **k: calls.append(a) or (_ for _ in ()).throw(AssertionError))
+    assert build(coco, tmp_path / "a") == first and calls == []  # verified by hash, nothing re-rendered
+    monkeypatch.undo()
+    (tmp_path / "a/jpeg/1/000000040083.png").write_bytes(b"broken")
+    assert build(coco, tmp_path / "a") == first  # the one bad file is rebuilt to the same bytes
