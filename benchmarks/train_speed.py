@@ -63,7 +63,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backbone", default=StudentConfig.backbone)
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--compare", nargs="*", metavar="BACKBONE",
+                        help="rank backbones by training rate at 128x96, batch 32 (how the default was chosen); "
+                        "no names = lcnet_050 lcnet_100 mobilenetv3_large_100 efficientnet_lite0 resnet18")  # fmt: skip
     args = parser.parse_args()
+    if args.compare is not None:
+        names = args.compare or ["lcnet_050", "lcnet_100", "mobilenetv3_large_100", "efficientnet_lite0", "resnet18"]
+        print("| backbone (fuse head) | params (M) | GFLOPs at 128x96 | train img/s (b32) | within RTMPose-s budget |")
+        print("| --- | ---: | ---: | ---: | --- |")
+        for name in names:
+            model = build_student(StudentConfig(backbone=name, num_keypoints=14))
+            p, g = count_parameters(model) / 1e6, count_flops(model, (96, 128))
+            tr = train_rate(model, (96, 128), 32, args.steps)
+            print(f"| {name} | {p:.2f} | {g:.3f} | {tr:.1f} | {'yes' if p <= 6 and g <= 1 else 'no'} |")
+        return
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; backbone {args.backbone}")
     print(
         "| input (w x h) | params (M) | GFLOPs | train img/s (b16) | infer img/s (b1) | infer img/s (b16) | "
