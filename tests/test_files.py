@@ -29,3 +29,12 @@ def test_image_round_trip_is_lossless_png(tmp_path, small_image):
 def test_read_refuses_folder(tmp_path):
     with pytest.raises(IsADirectoryError, match="is a folder"):
         read_rgb(tmp_path)
+
+
+def test_atomic_write_gives_the_mode_of_a_plain_open(tmp_path):
+    old = os.umask(0o022)
+    try:
+        atomic_write_bytes(tmp_path / "a.bin", b"x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.bin").stat().st_mode & 0o777 == 0o644

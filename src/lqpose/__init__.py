@@ -3,8 +3,9 @@
 __version__ = "0.1.0"
 
 
-def load(path, **kwargs):
-    """lqpose.load(path) -> a PoseEstimator; see lqpose.api (imported lazily: `import lqpose` stays light)."""
+def load(path="default", **kwargs):
+    """lqpose.load() -> the bundled default model; lqpose.load(path) -> a checkpoint, .safetensors or .onnx;
+    see lqpose.api (imported lazily: `import lqpose` stays light)."""
     from .api import load as _load
 
     return _load(path, **kwargs)

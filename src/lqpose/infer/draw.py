@@ -17,17 +17,20 @@ def draw_pose(img: np.ndarray, person: dict, spec: KeypointSpec, kp_thr: float =
     """Draw one person (dict with keypoints (K, 3), bbox, score, optional quality) onto an RGB image."""
     out = img
     kps = np.asarray(person["keypoints"], np.float32).reshape(-1, 3)
-    thick = max(1, round(max(img.shape[:2]) / 400))
+    x, y, w, h = person["bbox"]
+    # marks scale with the image and shrink for small people (CCTV crowds), so neighbours stay readable
+    by_image = max(img.shape[:2]) / 400
+    thick = max(1, round(min(by_image, h / 50)))
+    font = float(np.clip(h / 250, 0.3, 0.4 * max(1, round(by_image)) + 0.1))
     for a, b in spec.skeleton:
         if kps[a, 2] > kp_thr and kps[b, 2] > kp_thr:
             pa, pb = tuple(np.round(kps[a, :2]).astype(int)), tuple(np.round(kps[b, :2]).astype(int))
-            cv2.line(out, pa, pb, (60, 160, 255), thick + 1, cv2.LINE_AA)
-    for x, y, s in kps:
+            cv2.line(out, pa, pb, (60, 160, 255), thick, cv2.LINE_AA)
+    for kx, ky, s in kps:
         if s > kp_thr:
-            cv2.circle(out, (int(round(x)), int(round(y))), thick + 2, _color(s), -1, cv2.LINE_AA)
-    x, y, w, h = person["bbox"]
+            cv2.circle(out, (int(round(kx)), int(round(ky))), thick + 1, _color(s), -1, cv2.LINE_AA)
     cv2.rectangle(out, (int(x), int(y)), (int(x + w), int(y + h)), (255, 255, 255), 1)
     label = f"{person['score']:.2f}" + (f" q {person['quality']:.2f}" if person.get("quality") is not None else "")
-    cv2.putText(out, label, (int(x), max(12, int(y) - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thick + 0.1,
+    cv2.putText(out, label, (int(x), max(12, int(y) - 4)), cv2.FONT_HERSHEY_SIMPLEX, font,
                 (255, 255, 0), 1, cv2.LINE_AA)  # fmt: skip
     return out
