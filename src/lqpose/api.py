@@ -65,7 +65,7 @@ class PoseEstimator:
         return people
 
 
-DEFAULT_MODEL = Path(__file__).parent / "weights" / "lqpose_lspet_ckd_lcnet050_128x96.safetensors"
+DEFAULT_MODEL = Path(__file__).parent / "weights" / "lqpose_lspet_lcnet050_128x96.safetensors"
 
 
 def default_model_path() -> Path:
