@@ -43,6 +43,8 @@ def test_onnx_runtime_matches_torch_on_real_crops(student_ckpt, tmp_path, shared
     ko, _ = ort_model.codec.decode(hm_o.numpy())
     assert np.abs(kt - ko).max() < 0.01
     assert ort_model.spec.names == spec.names and ort_model.codec == codec
+    hm_np, _ = ort_model.forward_with_quality(images.numpy())  # numpy in, as the benchmarks call it
+    assert float((hm_np - hm_o).abs().max()) == 0.0
 
 
 def test_export_cli_and_onnx_on_the_bench(student_ckpt, tmp_path, shared_data, capsys):

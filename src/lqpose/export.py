@@ -107,8 +107,9 @@ class OnnxPoseModel:
         self.fixed_batch = batch if isinstance(batch, int) else None  # exported without --dynamic-batch
         self.name = path.stem
 
-    def forward_with_quality(self, images: torch.Tensor):
-        x = np.ascontiguousarray(images.cpu().numpy(), np.float32)
+    def forward_with_quality(self, images: torch.Tensor | np.ndarray):
+        x = images.cpu().numpy() if isinstance(images, torch.Tensor) else images
+        x = np.ascontiguousarray(x, np.float32)
         step = self.fixed_batch or len(x)
         chunks = []
         for i in range(0, len(x), step):
