@@ -21,14 +21,15 @@ def draw_pose(img: np.ndarray, person: dict, spec: KeypointSpec, kp_thr: float =
     # marks scale with the image and shrink for small people (CCTV crowds), so neighbours stay readable
     by_image = max(img.shape[:2]) / 400
     thick = max(1, round(min(by_image, h / 50)))
+    big = int(h >= 100)  # people this tall get the bolder marks
     font = float(np.clip(h / 250, 0.3, 0.4 * max(1, round(by_image)) + 0.1))
     for a, b in spec.skeleton:
         if kps[a, 2] > kp_thr and kps[b, 2] > kp_thr:
             pa, pb = tuple(np.round(kps[a, :2]).astype(int)), tuple(np.round(kps[b, :2]).astype(int))
-            cv2.line(out, pa, pb, (60, 160, 255), thick, cv2.LINE_AA)
+            cv2.line(out, pa, pb, (60, 160, 255), thick + big, cv2.LINE_AA)
     for kx, ky, s in kps:
         if s > kp_thr:
-            cv2.circle(out, (int(round(kx)), int(round(ky))), thick + 1, _color(s), -1, cv2.LINE_AA)
+            cv2.circle(out, (int(round(kx)), int(round(ky))), thick + 1 + big, _color(s), -1, cv2.LINE_AA)
     cv2.rectangle(out, (int(x), int(y)), (int(x + w), int(y + h)), (255, 255, 255), 1)
     label = f"{person['score']:.2f}" + (f" q {person['quality']:.2f}" if person.get("quality") is not None else "")
     cv2.putText(out, label, (int(x), max(12, int(y) - 4)), cv2.FONT_HERSHEY_SIMPLEX, font,
