@@ -61,3 +61,15 @@ def test_demo_draws_poses_with_the_bundled_model(tmp_path, capsys):
             k = np.asarray(cond["keypoints"])
             assert k.shape == (14, 3) and cond["quality"] is None  # no quality head in the bundled model
             assert (k[:, 0] >= -50).all() and (k[:, 0] <= 560).all()  # inside the 512 px photo, give or take
+
+
+def test_export_default_gives_the_bundled_model_as_onnx(tmp_path, capsys):
+    from lqpose.export import OnnxPoseModel
+
+    assert main(["export", "default", "--onnx", str(tmp_path / "d.onnx")]) == 0
+    onnx_model = OnnxPoseModel(tmp_path / "d.onnx")
+    torch_model = lqpose.load()
+    assert onnx_model.spec.names == torch_model.spec.names and onnx_model.codec == torch_model.codec
+    a = lqpose.load(tmp_path / "d.onnx")(astronaut(), boxes=[DEMO_PHOTOS["astronaut"][1]])[0]["keypoints"]
+    b = torch_model(astronaut(), boxes=[DEMO_PHOTOS["astronaut"][1]])[0]["keypoints"]
+    assert np.abs(np.asarray(a)[:, :2] - np.asarray(b)[:, :2]).max() < 0.01

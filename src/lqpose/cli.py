@@ -147,6 +147,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     if not (args.onnx or args.safetensors):
         raise ValueError("give --onnx OUT.onnx and/or --safetensors OUT.safetensors")
+    if args.checkpoint == "default":
+        from .api import default_model_path
+
+        args.checkpoint = default_model_path()
     if args.onnx:
         print(f"wrote {export_onnx(args.checkpoint, args.onnx, args.opset, args.dynamic_batch)}")
     if args.safetensors:
@@ -271,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_infer)
 
     p = sub.add_parser("export", help="export the deployable student to ONNX")
-    p.add_argument("checkpoint", help="training run checkpoint or student.pt")
+    p.add_argument("checkpoint", help="a training checkpoint, student.pt, .safetensors or 'default' (bundled)")
     p.add_argument("--onnx", help="output .onnx path")
     p.add_argument("--safetensors", help="output .safetensors path (the deployable student, no pickle)")
     p.add_argument("--opset", type=int, default=17)
