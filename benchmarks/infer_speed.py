@@ -15,12 +15,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lqpose.bench.peers import square_crop
 from lqpose.data.topdown import normalize
 from lqpose.data.transforms import box_to_center_scale, crop, warp_matrix
 from lqpose.engine.checkpoint import load_student_checkpoint, save_checkpoint
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
-from lqpose.models.student import StudentConfig, build_student
+from lqpose.models.student import StudentConfig, build_student, count_parameters
 
 
 def per_person_ms(fn, batch: int, repeats: int) -> float:
@@ -33,12 +34,10 @@ def per_person_ms(fn, batch: int, repeats: int) -> float:
 
 def student_checkpoint(model_arg: str, size: tuple[int, int], tmp: Path) -> Path:
     """A checkpoint path for the student to time (the bundled model, a user checkpoint, or a fresh one)."""
-    if model_arg == "default":
-        from lqpose.api import default_model_path
-
-        return default_model_path()
     if model_arg != "fresh":
-        return Path(model_arg)
+        from lqpose.api import resolve_model_path
+
+        return resolve_model_path(model_arg)
     kp = {"name": "coco", "names": list(COCO17.names), "skeleton": [list(p) for p in COCO17.skeleton]}
     cfg = {"model": {}, "data": {"input_size": list(size)}}
     model = build_student(StudentConfig()).eval()
@@ -46,19 +45,16 @@ def student_checkpoint(model_arg: str, size: tuple[int, int], tmp: Path) -> Path
     return tmp / "s.pt"
 
 
-def person_crops(size: tuple[int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The astronaut (a real person) as the student's input crop and as the square RGB crop MediaPipe gets."""
+def person_crops(size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The astronaut (a real person) as the student's input crop and as the square RGB crop MediaPipe gets in
+    the results table (`square_crop`, the box grown to a 1.25x square)."""
     from skimage.data import astronaut
 
     image = astronaut()
     box = np.array([20, 10, 350, 500], np.float32)
     center, scale = box_to_center_scale(box, size[0] / size[1])
     student_in = normalize(crop(image, warp_matrix(center, scale, 0.0, size), size)).numpy()
-    side = int(max(box[2:]))
-    x0, y0 = int(center[0] - side / 2), int(center[1] - side / 2)
-    padded = np.pad(image, ((side, side), (side, side), (0, 0)))
-    square = np.ascontiguousarray(padded[y0 + side : y0 + 2 * side, x0 + side : x0 + 2 * side])
-    return student_in, square
+    return student_in, square_crop(image, box)[0]
 
 
 def main() -> None:
@@ -88,7 +84,7 @@ def main() -> None:
     if ort_model.codec.input_size != (w, h):
         raise SystemExit(f"{args.onnx}: input {ort_model.codec.input_size} is not the checkpoint's {(w, h)}")
     student_in, square = person_crops((w, h))
-    params = sum(p.numel() for p in model.parameters()) / 1e6
+    params = count_parameters(model) / 1e6
     print(
         f"student {ckpt.name} ({params:.2f} M parameters), input {w}x{h}, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads; ms per person (lower is better), no flip test"

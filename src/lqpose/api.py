@@ -75,11 +75,17 @@ def default_model_path() -> Path:
     return DEFAULT_MODEL
 
 
+def resolve_model_path(path: str | Path) -> Path:
+    """ "default" -> the bundled model's file; any other path as given. Every command that takes a model
+    (load, infer, demo, export) accepts "default" through this."""
+    return default_model_path() if str(path) == "default" else Path(path)
+
+
 def load(path: str | Path = "default", detector=None, device: str = "cpu", flip_test: bool = True) -> PoseEstimator:
     """ "default" (the bundled model), an lqpose checkpoint (training run, student.pt, .safetensors) or an
     exported .onnx, ready to call on images.
     `detector`: None (whole image / given boxes), 'whole', 'hog', 'yolox:PATH' or a detector object."""
-    path = default_model_path() if str(path) == "default" else Path(path)
+    path = resolve_model_path(path)
     if isinstance(detector, str):
         from .infer.detectors import build_detector
 

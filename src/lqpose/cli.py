@@ -147,10 +147,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     if not (args.onnx or args.safetensors):
         raise ValueError("give --onnx OUT.onnx and/or --safetensors OUT.safetensors")
-    if args.checkpoint == "default":
-        from .api import default_model_path
+    from .api import resolve_model_path
 
-        args.checkpoint = default_model_path()
+    args.checkpoint = resolve_model_path(args.checkpoint)
     if args.onnx:
         print(f"wrote {export_onnx(args.checkpoint, args.onnx, args.opset, args.dynamic_batch)}")
     if args.safetensors:
