@@ -19,9 +19,12 @@ def keypoint_mse(
     return (err.mean(dim=(2, 3)) * weights).mean()
 
 
-def heatmap_kd(student: torch.Tensor, teacher: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Heatmap distillation: the student's heatmaps toward the teacher's, masked by keypoint weights."""
-    return keypoint_mse(student, teacher.detach(), weights)
+def heatmap_kd(
+    student: torch.Tensor, teacher: torch.Tensor, weights: torch.Tensor, fg_weight: float = 0.0
+) -> torch.Tensor:
+    """Heatmap distillation: the student's heatmaps toward the teacher's, masked by keypoint weights (and
+    foreground-weighted by the teacher's own peaks, like the ground-truth term)."""
+    return keypoint_mse(student, teacher.detach(), weights, fg_weight)
 
 
 def relative_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

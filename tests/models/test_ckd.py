@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from lqpose.engine.ckd import CKDStep, simcc_codec
+from lqpose.losses import keypoint_mse
 from lqpose.models.ckd import CKDConfig, CKDNet, build_discriminator, export_student
 from lqpose.models.fusion import CrossTaskFusion
 from lqpose.models.patchwq_gan import PatchDiscriminator, RestorationGenerator
@@ -147,3 +148,19 @@ def test_teacher_shallow_features_equal_the_full_forward(backbone):
     assert len(shallow) == 2
     for a, b in zip(shallow, full[:2], strict=True):
         assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_gt_term_uses_the_plain_recipes_foreground_weighting():
+    """CKD and the baseline must differ by the distillation alone: the ground-truth term is the very loss the
+    plain recipe computes (optim.fg_weight included) on the same LQ batch."""
+    cfg = CKDConfig(enabled=True)
+    s = student(quality=True)
+    net = CKDNet(s, 24, cfg, simcc_codec(SIZE, cfg.simcc_split).bins)
+    step = CKDStep(net, teacher(), build_discriminator(cfg), cfg, SIZE, total_steps=10, fg_weight=10.0)
+    b = batch()
+    _, parts, _ = step.losses(net, b, 0)
+    with torch.no_grad():
+        plain = keypoint_mse(s(b["lq_image"]), b["heatmaps"], b["weights"], 10.0)
+        unweighted = keypoint_mse(s(b["lq_image"]), b["heatmaps"], b["weights"])
+    assert float(parts["gt"]) == pytest.approx(float(plain), rel=1e-5)
+    assert float(plain) > 1.5 * float(unweighted)  # the weighting is really in effect on this batch

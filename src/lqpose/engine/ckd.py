@@ -58,8 +58,9 @@ class CKDStep:
     """Computes the CKD losses for a batch and steps the discriminator."""
 
     def __init__(self, net: CKDNet, teacher: Teacher, disc: PatchDiscriminator | None, cfg: CKDConfig,
-                 input_size: tuple[int, int], total_steps: int):  # fmt: skip
+                 input_size: tuple[int, int], total_steps: int, fg_weight: float = 0.0):  # fmt: skip
         self.net, self.teacher, self.disc, self.cfg = net, teacher, disc, cfg
+        self.fg_weight = fg_weight  # the same heatmap-loss weighting as the plain recipe (optim.fg_weight)
         self.simcc = simcc_codec(tuple(input_size), cfg.simcc_split)
         self.total_steps = total_steps
 
@@ -75,9 +76,10 @@ class CKDStep:
         out = net(x_lq, t["head_feature"], freeze_student=warm)
         parts: dict[str, torch.Tensor] = {}
         if not warm:
-            parts["gt"] = losses.keypoint_mse(out["heatmaps"], target, weights)
+            parts["gt"] = losses.keypoint_mse(out["heatmaps"], target, weights, self.fg_weight)
             if cfg.heat_kd > 0:
-                parts["heat_kd"] = cfg.heat_kd * decay * losses.heatmap_kd(out["heatmaps"], t["heatmaps"], weights)
+                kd = losses.heatmap_kd(out["heatmaps"], t["heatmaps"], weights, self.fg_weight)
+                parts["heat_kd"] = cfg.heat_kd * decay * kd
         extra: dict = {}
         if "restored" in out:
             wq_half = _half(x_wq)
@@ -96,7 +98,9 @@ class CKDStep:
             with torch.no_grad():
                 extra["rec_error"] = (out["restored"] - wq_half).abs().mean(dim=(1, 2, 3))
         if "f_f" in out:
-            parts["fused_aux"] = cfg.fused_aux * losses.keypoint_mse(out["fused_heatmaps"], target, weights)
+            parts["fused_aux"] = cfg.fused_aux * losses.keypoint_mse(
+                out["fused_heatmaps"], target, weights, self.fg_weight
+            )
             parts["feat_kd"] = cfg.feat_kd * decay * losses.relative_mse(out["adapted"], out["f_f"])
         if "rtd_x" in out:
             kps = batch["keypoints"]
