@@ -64,8 +64,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument(
         "--onnx",
-        help="the same student already exported (where `onnx` cannot import, e.g. beside mediapipe, which "
-        "pins protobuf 4)",
+        help="the same student already exported (otherwise it is exported here, which needs `onnx`)",
     )
     args = parser.parse_args()
     from lqpose.export import OnnxPoseModel

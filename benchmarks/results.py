@@ -2,16 +2,18 @@
 and WQ teacher against MoveNet Lightning and MediaPipe BlazePose-full, on LSPET test (im09501-im10000) and
 COCO-MINI val (12 limb joints), clean and under the benchmark's LQ grid and mixed chains, with GT boxes.
 
-Everything printed comes from this run (predictions are cached per model and split under --out, so a rerun
-only computes what is missing). MediaPipe pins protobuf 4, under which `onnx` cannot import: run this script
-from an environment with `lqpose[peers]`, after exporting the students to ONNX elsewhere (`--onnx-dir`), or
-leave MediaPipe out. See docs/results.md for the exact commands.
+Everything printed comes from this run. Predictions are cached under --out per model and split, so a rerun
+only computes what is missing; a student's cache (and its ONNX export) is keyed by the checkpoint's content
+hash, so a retrained checkpoint under the same name is never scored from stale predictions. Run it in an
+environment with `lqpose[peers]` (which keeps `onnx` at a release that imports under MediaPipe's protobuf 4),
+or leave MediaPipe out. See docs/results.md for the exact commands.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import re
 import time
@@ -66,6 +68,15 @@ def build_benches(out: Path, shared: Path, severities: list[int], workers: int) 
         make_bench(read(), path, "lspet" if "LSPET" in name else "coco", None, severities, mixed=2,
                    workers=workers, progress=True, images_dir=images)  # fmt: skip
     return benches
+
+
+def file_digest(path: str | Path, n: int = 10) -> str:
+    """The first n hex digits of the file's SHA-256: the cache key of a student's predictions and ONNX file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:n]
 
 
 def cached_predictions(bench: Path, model, folder: Path) -> PredictionsModel:
@@ -199,7 +210,7 @@ def main() -> None:
     for item in args.student:
         name, _, path = item.partition("=")
         m = CheckpointModel(path)
-        m.name, m.path = name.replace(" ", "_"), path
+        m.name, m.path = f"{name.replace(' ', '_')}-{file_digest(path)}", path
         students[name] = m
     peers = {}
     if args.movenet:
