@@ -16,8 +16,7 @@ import numpy as np
 import torch
 
 from lqpose.bench.peers import square_crop
-from lqpose.data.topdown import normalize
-from lqpose.data.transforms import box_to_center_scale, crop, warp_matrix
+from lqpose.data.topdown import crop_person
 from lqpose.engine.checkpoint import load_student_checkpoint, save_checkpoint
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
@@ -52,8 +51,7 @@ def person_crops(size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
 
     image = astronaut()
     box = np.array([20, 10, 350, 500], np.float32)
-    center, scale = box_to_center_scale(box, size[0] / size[1])
-    student_in = normalize(crop(image, warp_matrix(center, scale, 0.0, size), size)).numpy()
+    student_in = crop_person(image, box, size)[0].numpy()
     return student_in, square_crop(image, box)[0]
 
 

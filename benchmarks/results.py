@@ -28,8 +28,7 @@ from lqpose.bench.report import summarize, write_report
 from lqpose.bench.run import CheckpointModel, PredictionsModel, load_bench, predictions_file, run_bench
 from lqpose.data import read_coco
 from lqpose.data.readers import read_lspet
-from lqpose.data.topdown import normalize
-from lqpose.data.transforms import box_to_center_scale, crop, warp_matrix
+from lqpose.data.topdown import crop_person
 from lqpose.files import write_text
 from lqpose.imageio import read_rgb
 from lqpose.keypoints import COCO17
@@ -96,8 +95,7 @@ def real_crops(shared: Path, size: tuple[int, int], n: int) -> tuple[np.ndarray,
     xs, squares = [], []
     for inst in gt.instances[:n]:
         img = read_rgb(inst.image_path)
-        center, scale = box_to_center_scale(inst.bbox, size[0] / size[1])
-        xs.append(normalize(crop(img, warp_matrix(center, scale, 0.0, size), size)).numpy())
+        xs.append(crop_person(img, inst.bbox, size)[0].numpy())
         squares.append(square_crop(img, inst.bbox)[0])
     return np.asarray(xs, np.float32), squares
 

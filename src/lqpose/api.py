@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data.topdown import normalize
-from .data.transforms import box_to_center_scale, crop, warp_matrix
+from .data.topdown import crop_person
 from .engine.evaluate import decode_crops, predict_heatmaps
 
 
@@ -38,14 +37,7 @@ class PoseEstimator:
         if len(boxes) == 0:
             return []
         scores = boxes[:, 4] if boxes.shape[1] > 4 else np.ones(len(boxes), np.float32)
-        size = self.codec.input_size
-        aspect = size[0] / size[1]
-        mats, crops = [], []
-        for b in boxes[:, :4]:
-            center, scale = box_to_center_scale(b, aspect)
-            m = warp_matrix(center, scale, 0.0, size)
-            mats.append(m)
-            crops.append(normalize(crop(image, m, size)))
+        crops, mats = zip(*(crop_person(image, b, self.codec.input_size) for b in boxes[:, :4]), strict=True)
         people = []
         for i in range(0, len(crops), self.batch_size):
             x = torch.stack(crops[i : i + self.batch_size])
@@ -69,7 +61,7 @@ DEFAULT_MODEL = Path(__file__).parent / "weights" / "lqpose_lspet_lcnet050_128x9
 
 
 def default_model_path() -> Path:
-    """The model bundled in the package (CKD student trained on LSPET: research use only, see README)."""
+    """The model bundled in the package (trained on LSPET: research use only, see README)."""
     if not DEFAULT_MODEL.is_file():
         raise FileNotFoundError(f"{DEFAULT_MODEL}: the bundled default model is missing from this installation")
     return DEFAULT_MODEL

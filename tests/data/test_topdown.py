@@ -4,7 +4,7 @@ import torch
 from lqpose.codec import codec_for
 from lqpose.data import read_coco
 from lqpose.data.records import Instance
-from lqpose.data.topdown import MEAN, STD, EpochSampler, LQConfig, TopDownDataset
+from lqpose.data.topdown import MEAN, STD, EpochSampler, LQConfig, TopDownDataset, crop_person
 from lqpose.data.transforms import crop
 from lqpose.degrade import degrade
 from lqpose.imageio import read_rgb
@@ -66,3 +66,19 @@ def test_epoch_sampler_shards_and_resumes_mid_epoch():
     assert list(a) == ia[2:]
     a.set_epoch(1)
     assert list(a) != ia
+
+
+def test_crop_person_is_the_evaluation_crop(shared_data):
+    """Inference (api, benchmarks) and evaluation must see the very same input for the same box."""
+    s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    ds = TopDownDataset(s.trainable(), s.spec, codec_for((96, 128)), train=False)
+    inst = s.trainable()[1]
+    x, m = crop_person(read_rgb(inst.image_path), inst.bbox, (96, 128))
+    sample = ds[1]
+    assert x.shape == (3, 128, 96)
+    assert torch.equal(x, sample["image"])
+    np.testing.assert_allclose(m, sample["matrix"].numpy(), atol=1e-6)
+    # the box centre lands in the middle of the crop
+    cx, cy = inst.bbox[0] + inst.bbox[2] / 2, inst.bbox[1] + inst.bbox[3] / 2
+    px, py = m @ np.array([cx, cy, 1.0])
+    assert abs(px - 47.5) < 0.6 and abs(py - 63.5) < 0.6

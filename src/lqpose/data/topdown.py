@@ -63,6 +63,14 @@ def normalize(img: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(((img.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1).copy())
 
 
+def crop_person(image: np.ndarray, box, size: tuple[int, int]) -> tuple[torch.Tensor, np.ndarray]:
+    """The test-time input for one person: the box (x, y, w, h) grown to the input's aspect with the standard
+    1.25 padding, warped to `size` (W, H) and normalised; returns it with its 2x3 crop matrix (for decoding)."""
+    center, scale = box_to_center_scale(np.asarray(box, np.float32)[:4], size[0] / size[1])
+    m = warp_matrix(center, scale, 0.0, size)
+    return normalize(crop(image, m, size)), m
+
+
 def make_lq(img: np.ndarray, cfg: LQConfig, rng: np.random.Generator) -> tuple[np.ndarray, int]:
     """Degrade a full image per `cfg`; returns the image and the severity (0 for clean, 3 nominal for chain)."""
     seed = int(rng.integers(0, 2**63 - 1))
