@@ -67,9 +67,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         from .degrade import check_severity, get_spec
 
         name, _, sev = args.degrade.partition(":")
-        get_spec(name)
+        if name == "chain":  # the random camera chain, seeded per image (severity ignored)
+            sev = sev or "3"
+        else:
+            get_spec(name)
         if not sev.isdigit():
-            raise ValueError(f"--degrade wants TYPE:SEVERITY, got {args.degrade!r}")
+            raise ValueError(f"--degrade wants TYPE:SEVERITY or chain, got {args.degrade!r}")
         check_severity(int(sev))
         degradation = (name, int(sev))
     gt = load_poseset(args.format, args.ann, args.images or "", args.keypoints or "")
@@ -230,7 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keypoints", help="keypoint layout name when the file does not name its keypoints")
     p.add_argument("--boxes", help="person detections json (COCO results); default: ground-truth boxes")
     p.add_argument("--score-thr", type=float, default=0.0, help="minimum detection score")
-    p.add_argument("--degrade", metavar="TYPE:SEVERITY", help="degrade each image before cropping")
+    p.add_argument(
+        "--degrade",
+        metavar="TYPE:SEVERITY",
+        help="degrade each image before cropping; 'chain' = "
+        "the random camera chain, seeded per image (an LQ validation that is not one benchmark type)",
+    )
     p.add_argument("--no-flip", action="store_true", help="disable flip test")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)

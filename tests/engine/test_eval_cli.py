@@ -34,11 +34,16 @@ def test_checkpoint_eval_clean_degraded_and_detected(tiny_config, shared_data, t
     base = ["eval", "--checkpoint", str(ckpt), "--ann", str(coco / "test_coco.json"), "--batch-size", "8"]
     assert main([*base, "--out", str(tmp_path / "clean")]) == 0
     assert main([*base, "--degrade", "gaussian_blur:5", "--out", str(tmp_path / "lq")]) == 0
+    assert main([*base, "--degrade", "chain", "--out", str(tmp_path / "chain")]) == 0
+    assert main([*base, "--degrade", "chain", "--out", str(tmp_path / "chain2")]) == 0
     assert main([*base, "--boxes", str(coco / "test_coco_det_AP_H_56.json"), "--score-thr", "0.5",
                  "--out", str(tmp_path / "det")]) == 0  # fmt: skip
     clean = json.loads((tmp_path / "clean" / "results.json").read_text())
     lq = json.loads((tmp_path / "lq" / "results.json").read_text())
     assert len(clean) == len(lq) == 12 and clean != lq
+    chain = json.loads((tmp_path / "chain" / "results.json").read_text())
+    assert chain not in (clean, lq)  # the random camera chain is its own degradation...
+    assert chain == json.loads((tmp_path / "chain2" / "results.json").read_text())  # ...seeded per image
     assert all(len(r["keypoints"]) == 51 and r["score"] > 0 for r in clean)
     assert json.loads((tmp_path / "det" / "metrics.json").read_text())["AP"] >= 0.0
 
