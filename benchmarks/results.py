@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import re
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lqpose.bench.make import make_bench
+from lqpose.bench.make import make_bench, sha256_file
 from lqpose.bench.peers import MediaPipePeer, MoveNetPeer, square_crop
 from lqpose.bench.report import summarize, write_report
 from lqpose.bench.run import CheckpointModel, PredictionsModel, load_bench, predictions_file, run_bench
@@ -67,15 +66,6 @@ def build_benches(out: Path, shared: Path, severities: list[int], workers: int) 
         make_bench(read(), path, "lspet" if "LSPET" in name else "coco", None, severities, mixed=2,
                    workers=workers, progress=True, images_dir=images)  # fmt: skip
     return benches
-
-
-def file_digest(path: str | Path, n: int = 10) -> str:
-    """The first n hex digits of the file's SHA-256: the cache key of a student's predictions and ONNX file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:n]
 
 
 def cached_predictions(bench: Path, model, folder: Path) -> PredictionsModel:
@@ -208,7 +198,7 @@ def main() -> None:
     for item in args.student:
         name, _, path = item.partition("=")
         m = CheckpointModel(path)
-        m.name, m.path = f"{name.replace(' ', '_')}-{file_digest(path)}", path
+        m.name, m.path = f"{name.replace(' ', '_')}-{sha256_file(Path(path))[:10]}", path  # cache key: the content
         students[name] = m
     peers = {}
     if args.movenet:

@@ -65,9 +65,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     degradation = None
     if args.degrade:
         from .degrade import check_severity, get_spec
+        from .degrade.run import CHAIN
 
         name, _, sev = args.degrade.partition(":")
-        if name == "chain":  # the random camera chain, seeded per image (severity ignored)
+        if name == CHAIN:  # the random camera chain, seeded per image (severity ignored)
             sev = sev or "3"
         else:
             get_spec(name)

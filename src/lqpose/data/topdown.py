@@ -17,6 +17,7 @@ from torch.utils.data import Dataset, Sampler
 
 from ..codec import HeatmapCodec
 from ..degrade import DEGRADATIONS, ChainConfig, degrade, image_seed, random_chain
+from ..degrade.run import CHAIN
 from ..imageio import read_rgb
 from ..keypoints import KeypointSpec
 from .records import Instance
@@ -138,7 +139,7 @@ class TopDownDataset(Dataset):
         if self.eval_degrade is not None:
             name, severity = self.eval_degrade
             seed = image_seed(self.seed, inst.image_id, name, severity)
-            img = random_chain(img, seed) if name == "chain" else degrade(img, name, severity, seed)
+            img = random_chain(img, seed) if name == CHAIN else degrade(img, name, severity, seed)
         center, scale = box_to_center_scale(inst.bbox, self.aspect)
         rotation, flip = 0.0, False
         if self.train:
