@@ -33,7 +33,7 @@ def test_load_default_finds_the_head_of_the_astronaut():
 
 
 def test_missing_default_model_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setattr("lqpose.api.DEFAULT_MODEL", tmp_path / "gone.safetensors")
+    monkeypatch.setattr("lqpose.engine.checkpoint.DEFAULT_MODEL", tmp_path / "gone.safetensors")
     with pytest.raises(FileNotFoundError, match="bundled default model is missing"):
         lqpose.load("default")
 

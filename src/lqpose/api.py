@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .data.topdown import crop_person
+from .engine.checkpoint import DEFAULT_MODEL, default_model_path, resolve_model_path  # noqa: F401 - public here
 from .engine.evaluate import decode_crops, predict_heatmaps
 
 
@@ -55,22 +56,6 @@ class PoseEstimator:
                     "quality": None if quality is None else float(quality[j]),
                 })  # fmt: skip
         return people
-
-
-DEFAULT_MODEL = Path(__file__).parent / "weights" / "lqpose_lspet_lcnet050_128x96.safetensors"
-
-
-def default_model_path() -> Path:
-    """The model bundled in the package (trained on LSPET: research use only, see README)."""
-    if not DEFAULT_MODEL.is_file():
-        raise FileNotFoundError(f"{DEFAULT_MODEL}: the bundled default model is missing from this installation")
-    return DEFAULT_MODEL
-
-
-def resolve_model_path(path: str | Path) -> Path:
-    """ "default" -> the bundled model's file; any other path as given. Every command that takes a model
-    (load, infer, demo, export) accepts "default" through this."""
-    return default_model_path() if str(path) == "default" else Path(path)
 
 
 def load(path: str | Path = "default", detector=None, device: str = "cpu", flip_test: bool = True) -> PoseEstimator:

@@ -123,3 +123,19 @@ def test_init_from_copies_a_checkpoints_student_and_refuses_another_model(tmp_pa
     other = build_student(StudentConfig(head_channels=32, num_keypoints=14))
     with pytest.raises(ValueError, match=r"t\.pt: does not fit this student .* of another shape"):
         init_student_from(other, str(tmp_path / "t.pt"))
+
+
+def test_init_from_accepts_the_bundled_default_model():
+    """Fine-tuning can start from the shipped weights: init_from: default copies every tensor of the bundle."""
+    import torch
+
+    from lqpose.engine.checkpoint import DEFAULT_MODEL, load_safetensors_student
+    from lqpose.engine.train import init_student_from
+    from lqpose.models.student import StudentConfig, build_student
+
+    bundle = load_safetensors_student(DEFAULT_MODEL)
+    cfg = bundle["config"]["model"]
+    dst = build_student(StudentConfig(backbone=cfg["backbone"], head_channels=cfg["head_channels"],
+                                      num_keypoints=cfg["num_keypoints"]))  # fmt: skip
+    assert init_student_from(dst, "default") == len(bundle["model"])
+    assert all(torch.equal(v, dst.state_dict()[k]) for k, v in bundle["model"].items())

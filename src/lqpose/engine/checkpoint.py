@@ -51,6 +51,22 @@ def save_checkpoint(path: str | Path, payload: dict) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "weights" / "lqpose_lspet_lcnet050_128x96.safetensors"
+
+
+def default_model_path() -> Path:
+    """The model bundled in the package (trained on LSPET: research use only, see README)."""
+    if not DEFAULT_MODEL.is_file():
+        raise FileNotFoundError(f"{DEFAULT_MODEL}: the bundled default model is missing from this installation")
+    return DEFAULT_MODEL
+
+
+def resolve_model_path(path: str | Path) -> Path:
+    """ "default" -> the bundled model's file; any other path as given. Every command and config field that
+    takes a model (load, infer, demo, export, init_from, ckd.teacher) accepts "default" through this."""
+    return default_model_path() if str(path) == "default" else Path(path)
+
+
 def load_checkpoint(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
@@ -83,6 +99,14 @@ def load_safetensors_student(path: str | Path) -> dict:
     return {"model": state, **info, "deployable": True}
 
 
+def load_model_file(path: str | Path) -> dict:
+    """Student weights, config and keypoint layout from any file a model can live in: a training checkpoint,
+    a deployable student.pt, a .safetensors export or "default" (the bundled model). Fine-tuning and
+    distillation start from any of them, so a user can start from the shipped weights."""
+    path = resolve_model_path(path)
+    return load_safetensors_student(path) if path.suffix == ".safetensors" else load_checkpoint(path)
+
+
 def load_student_checkpoint(path: str | Path, device: str | torch.device = "cpu"):
     """Rebuild the trained student, its keypoint layout and its codec from a training checkpoint, a
     deployable student.pt or a safetensors export."""
@@ -91,7 +115,7 @@ def load_student_checkpoint(path: str | Path, device: str | torch.device = "cpu"
     from ..keypoints import KeypointSpec, spec_from_names
     from ..models.student import StudentConfig, build_student
 
-    ckpt = load_safetensors_student(path) if Path(path).suffix == ".safetensors" else load_checkpoint(path)
+    ckpt = load_model_file(path)
     if "model" not in ckpt or "config" not in ckpt:
         raise ValueError(f"{path}: not an lqpose training checkpoint (needs 'model' and 'config')")
     cfg = ckpt["config"]

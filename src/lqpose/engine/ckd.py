@@ -16,15 +16,15 @@ from ..models.ckd import CKDConfig, CKDNet
 from ..models.patchwq_gan import PatchDiscriminator
 from ..models.student import Student, StudentConfig
 from ..models.teacher import Teacher, build_teacher
-from .checkpoint import load_checkpoint
+from .checkpoint import load_model_file
 
 
 def load_teacher(path: str, input_size: tuple[int, int], num_keypoints: int) -> tuple[Teacher, StudentConfig]:
-    """The frozen teacher from an lqpose training (or exported) checkpoint, checked against the student's
-    input size and keypoint count."""
+    """The frozen teacher from any model file (training checkpoint, student.pt, .safetensors or "default"),
+    checked against the student's input size and keypoint count."""
     if not path:
         raise ValueError("ckd.teacher is empty: train a WQ teacher first (lqpose train configs/..._teacher.yaml)")
-    ckpt = load_checkpoint(path)
+    ckpt = load_model_file(path)
     cfg = from_dict(StudentConfig, {**ckpt["config"]["model"], "pretrained": False, "weights": None})
     t_size = tuple(ckpt["config"].get("data", {}).get("input_size", input_size))
     if t_size != tuple(input_size):

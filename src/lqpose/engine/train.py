@@ -35,7 +35,7 @@ from ..keypoints import get_spec
 from ..losses import keypoint_mse
 from ..models.ckd import CKDConfig, CKDNet, build_discriminator, export_student
 from ..models.student import StudentConfig, build_student
-from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .checkpoint import load_checkpoint, load_model_file, rng_state, save_checkpoint, set_rng_state
 from .ckd import CKDStep, checkpoint_parts, init_student_from_teacher, load_teacher, simcc_codec
 from .evaluate import predict, score
 
@@ -104,7 +104,7 @@ def load_poseset(fmt: str, ann: str, images: str, keypoints: str = "") -> PoseSe
 def init_student_from(model: nn.Module, path: str) -> int:
     """Copy an lqpose checkpoint's student weights into `model`. Every tensor of the model must be there with
     its shape, except an optional quality head the source lacks; returns how many tensors were copied."""
-    state = load_checkpoint(path).get("model")
+    state = load_model_file(path).get("model")
     if not isinstance(state, dict):
         raise ValueError(f"{path}: not an lqpose checkpoint with student weights ('model')")
     own = model.state_dict()
