@@ -6,7 +6,7 @@ from lqpose.cli import main
 from lqpose.codec import codec_for
 from lqpose.data import read_coco
 from lqpose.data.topdown import TopDownDataset
-from lqpose.engine.checkpoint import load_student_checkpoint, save_checkpoint
+from lqpose.engine.checkpoint import load_checkpoint, load_student_checkpoint, save_checkpoint
 from lqpose.export import OnnxPoseModel, export_onnx
 from lqpose.models.ckd import export_student
 from lqpose.models.student import StudentConfig, build_student
@@ -85,6 +85,25 @@ def test_safetensors_export_is_the_same_student_without_pickle(student_ckpt, tmp
         ha, qa = a.forward_with_quality(x)
         hb, qb = b.forward_with_quality(x)
     assert torch.equal(ha, hb) and torch.equal(qa, qb)
+
+
+def test_safetensors_carries_info_and_keeps_it_when_re_exported(student_ckpt, tmp_path, capsys):
+    from lqpose.engine.checkpoint import load_safetensors_student
+
+    first, second = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
+    assert main(["export", str(student_ckpt), "--safetensors", str(first), "--info", "licence=research use only",
+                 "--info", "data=LSPET train"]) == 0  # fmt: skip
+    assert load_safetensors_student(first)["info"] == {
+        "step": load_checkpoint(student_ckpt)["step"],
+        "licence": "research use only",
+        "data": "LSPET train",
+    }
+    assert main(["export", str(first), "--safetensors", str(second), "--info", "data=LSPET train+val"]) == 0
+    b = load_safetensors_student(second)
+    assert b["info"]["licence"] == "research use only" and b["info"]["data"] == "LSPET train+val"
+    assert all(torch.equal(v, load_safetensors_student(first)["model"][k]) for k, v in b["model"].items())
+    assert main(["export", str(student_ckpt), "--safetensors", str(second), "--info", "licence"]) == 1
+    assert "--info takes KEY=VALUE" in capsys.readouterr().err
 
 
 def test_foreign_safetensors_and_missing_output_are_refused(student_ckpt, tmp_path, capsys):

@@ -151,13 +151,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     if not (args.onnx or args.safetensors):
         raise ValueError("give --onnx OUT.onnx and/or --safetensors OUT.safetensors")
-    from .api import resolve_model_path
+    bad = [item for item in args.info if "=" not in item]
+    if bad or (args.info and not args.safetensors):
+        raise ValueError(f"--info takes KEY=VALUE and goes with --safetensors (got {bad or args.info})")
+    info = dict(item.split("=", 1) for item in args.info)
+    from .engine.checkpoint import resolve_model_path
 
     args.checkpoint = resolve_model_path(args.checkpoint)
     if args.onnx:
         print(f"wrote {export_onnx(args.checkpoint, args.onnx, args.opset, args.dynamic_batch)}")
     if args.safetensors:
-        print(f"wrote {export_safetensors(args.checkpoint, args.safetensors)}")
+        print(f"wrote {export_safetensors(args.checkpoint, args.safetensors, info)}")
     return 0
 
 
@@ -286,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint", help="a training checkpoint, student.pt, .safetensors or 'default' (bundled)")
     p.add_argument("--onnx", help="output .onnx path")
     p.add_argument("--safetensors", help="output .safetensors path (the deployable student, no pickle)")
+    p.add_argument("--info", action="append", default=[], metavar="KEY=VALUE",
+                   help="metadata stored in the .safetensors (repeatable), e.g. licence='research use'")  # fmt: skip
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--dynamic-batch", action="store_true", help="variable batch size")
     p.set_defaults(func=_cmd_export)

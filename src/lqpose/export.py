@@ -60,16 +60,19 @@ def export_onnx(checkpoint: str | Path, out: str | Path, opset: int = 17, dynami
 
 def export_safetensors(checkpoint: str | Path, out: str | Path, info: dict | None = None) -> Path:
     """The deployable student as safetensors (no pickle; how the default model ships in the package): weights
-    plus config, keypoint layout and `info` (training data, licence, metrics) as JSON metadata."""
+    plus config, keypoint layout and `info` (training data, licence, metrics) as JSON metadata. The source may be
+    any model file, a .safetensors included (its own info is kept, `info` overrides it key by key)."""
     from safetensors.torch import save_file
 
-    from .engine.checkpoint import load_checkpoint
+    from .engine.checkpoint import load_model_file
     from .files import atomic_write_bytes
     from .models.ckd import export_student
 
-    ckpt = export_student(load_checkpoint(checkpoint))
+    source = load_model_file(checkpoint)
+    ckpt = export_student(source)
+    info = {"step": ckpt["step"], **source.get("info", {}), **(info or {})}
     meta = {"lqpose_config": json.dumps(ckpt["config"]), "lqpose_keypoints": json.dumps(ckpt["keypoints"]),
-            "lqpose_info": json.dumps({"step": ckpt["step"], **(info or {})})}  # fmt: skip
+            "lqpose_info": json.dumps(info)}  # fmt: skip
     out = Path(out)
     tmp = out.with_name(f".{out.name}.tmp")
     out.parent.mkdir(parents=True, exist_ok=True)
