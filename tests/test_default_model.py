@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import lqpose
-from lqpose.api import DEFAULT_MODEL
 from lqpose.cli import main
 from lqpose.demo import DEMO_CONDITIONS, DEMO_PHOTOS, HEADER_H, POSE_CELL, astronaut
+from lqpose.engine.checkpoint import DEFAULT_MODEL
 
 # PCK@0.2 (12 limb joints, flip test) of the bundled model on LSPET val im09001-im09100, measured when it was
 # bundled: 0.332 (the CKD student of round 2, seed 1; the round-1 baseline bundle also scored 0.332, the one

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .data.topdown import crop_person
-from .engine.checkpoint import DEFAULT_MODEL, default_model_path, resolve_model_path  # noqa: F401 - public here
+from .engine.checkpoint import resolve_model_path
 from .engine.evaluate import decode_crops, predict_heatmaps
 
 

@@ -155,9 +155,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if bad or (args.info and not args.safetensors):
         raise ValueError(f"--info takes KEY=VALUE and goes with --safetensors (got {bad or args.info})")
     info = dict(item.split("=", 1) for item in args.info)
-    from .engine.checkpoint import resolve_model_path
-
-    args.checkpoint = resolve_model_path(args.checkpoint)
     if args.onnx:
         print(f"wrote {export_onnx(args.checkpoint, args.onnx, args.opset, args.dynamic_batch)}")
     if args.safetensors:
