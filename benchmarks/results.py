@@ -23,7 +23,7 @@ import torch
 
 from lqpose.bench.make import make_bench, sha256_file
 from lqpose.bench.peers import MediaPipePeer, MoveNetPeer, square_crop
-from lqpose.bench.report import summarize, write_report
+from lqpose.bench.report import recipe_difference, seed_summary, summarize, write_report
 from lqpose.bench.run import CheckpointModel, PredictionsModel, load_bench, predictions_file, run_bench
 from lqpose.data import read_coco
 from lqpose.data.readers import read_lspet
@@ -135,8 +135,41 @@ def _f(v, digits: int = 3) -> str:
     return "–" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.{digits}f}"
 
 
-def tables(runs: dict, costs: dict, severities: list[int], families: bool = True) -> str:
-    lines = []
+def _ms(pair: tuple[float, float]) -> str:
+    mean, sd = pair
+    return _f(mean) if np.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
+
+
+def recipe_tables(runs: dict, recipes: dict[str, list[str]]) -> list[str]:
+    """Mean ± sample sd over seeds per recipe, then the first recipe minus each other one (± standard error):
+    a gap smaller than about two standard errors is not a measured difference."""
+    keys = [("PCK@0.2", "clean"), ("PCK@0.2", "mPC"), ("PCK@0.2", "mixed"), ("AP", "clean"), ("AP", "mPC")]
+    head = "| clean PCK@0.2 | mPC (PCK) | mixed PCK | clean AP | mPC (AP) |"
+    lines = ["### Recipes over seeds (mean ± sample standard deviation)", "",
+             "| set | recipe | seeds " + head, "| --- | --- | ---: |" + " ---: |" * len(keys)]  # fmt: skip
+    diffs = []
+    first, *others = recipes
+    for bench_name, run in runs.items():
+        summ = {(r, metric): seed_summary(run["scores"], models, metric)
+                for r, models in recipes.items() for metric in ("PCK@0.2", "AP")}  # fmt: skip
+        for r, models in recipes.items():
+            cells = " | ".join(_ms(summ[r, metric][key]) for metric, key in keys)
+            lines.append(f"| {bench_name} | {r} | {len(models)} | {cells} |")
+        for other in others:
+            cells = []
+            for metric, key in keys:
+                d, se = recipe_difference(summ[first, metric], summ[other, metric], key)
+                cells.append(f"{d:+.3f} ± {se:.3f}" if not np.isnan(se) else f"{d:+.3f}")
+            diffs.append(f"| {bench_name} | {first} − {other} | " + " | ".join(cells) + " |")
+    if diffs:
+        lines += ["", "Difference of the seed means ± its standard error:", "",
+                  "| set | difference " + head, "| --- | --- |" + " ---: |" * len(keys), *diffs]  # fmt: skip
+    return [*lines, ""]
+
+
+def tables(runs: dict, costs: dict, severities: list[int], families: bool = True,
+           recipes: dict[str, list[str]] | None = None) -> str:  # fmt: skip
+    lines = recipe_tables(runs, recipes) if recipes else []
     for bench_name, run in runs.items():
         lines += [f"### {bench_name} ({len(run['people'])} people, ground-truth boxes)", "",
                   "| model | clean PCK@0.2 | mPC (PCK) | rPC (PCK) | mixed PCK "
@@ -181,6 +214,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--student", action="append", default=[], metavar="NAME=CKPT",
                         help="lqpose model to rank, e.g. 'CKD student=runs/lspet/ckd/student.pt'")  # fmt: skip
+    parser.add_argument("--recipe", action="append", default=[], metavar="NAME=STUDENT|STUDENT|...",
+                        help="group --student names trained the same way with different seeds into one recipe; "
+                             "prints mean ± sd over seeds and the first recipe minus the others")  # fmt: skip
     parser.add_argument("--movenet", default=str(SHARED / MOVENET), help="MoveNet .tflite ('' to leave it out)")
     parser.add_argument("--no-mediapipe", action="store_true")
     parser.add_argument("--shared", default=str(SHARED))
@@ -192,6 +228,13 @@ def main() -> None:
     args = parser.parse_args()
     shared, out = Path(args.shared), Path(args.out)
     severities = [int(s) for s in args.severities.split(",")]
+    recipes = {}
+    for item in args.recipe:
+        name, _, members = item.partition("=")
+        recipes[name] = [m.strip() for m in members.split("|")]
+        unknown = [m for m in recipes[name] if m not in {s.partition("=")[0] for s in args.student}]
+        if unknown:
+            parser.error(f"--recipe {name}: {unknown} not among the --student names")
     benches = build_benches(out, shared, severities, args.workers)
 
     students = {}
@@ -224,14 +267,14 @@ def main() -> None:
         write_report(run, out / f"report_{bench.name}")
         runs[bench_name] = run
     costs = cost_rows(students, Path(args.onnx_dir) if args.onnx_dir else out / "onnx", peers, shared)
-    text = tables(runs, costs, severities)
+    text = tables(runs, costs, severities, recipes=recipes)
     write_text(out / "results.md", text + "\n")
     (out / "costs.json").write_text(json.dumps(costs, indent=1))
     print(text)
     if args.write_docs:
         root = Path(__file__).resolve().parents[1]
         replace_block(root / "docs/results.md", text)
-        replace_block(root / "README.md", tables(runs, costs, severities, families=False))
+        replace_block(root / "README.md", tables(runs, costs, severities, families=False, recipes=recipes))
         print("updated docs/results.md and README.md")
 
 

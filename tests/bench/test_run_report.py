@@ -6,7 +6,7 @@ import pytest
 
 from lqpose.bench.make import make_bench
 from lqpose.bench.peers import blazepose_to_layout
-from lqpose.bench.report import write_report
+from lqpose.bench.report import recipe_difference, seed_summary, write_report
 from lqpose.bench.run import PredictionsModel, load_bench, predictions_file, run_bench
 from lqpose.cli import main
 from lqpose.data import read_coco
@@ -136,3 +136,34 @@ def test_peer_errors_are_clear(tmp_path):
     (tmp_path / "bad.tflite").write_bytes(b"junk")
     with pytest.raises(ValueError, match=r"bad\.tflite: not a loadable TFLite model"):
         MoveNetPeer(tmp_path / "bad.tflite")
+
+
+def _scores(clean: float, drop: float) -> dict:
+    """Scores of one model: clean, two types at severities 1 and 3 (drop x severity), one mixed split (3 x drop)."""
+    split = {"clean": clean, "mixed/0": clean - 3 * drop}
+    for t in ("gaussian_blur", "jpeg"):
+        for sev in (1, 3):
+            split[f"{t}/{sev}"] = clean - drop * sev
+    return {k: {"PCK@0.2": v} for k, v in split.items()}
+
+
+def test_seed_summary_and_recipe_difference_known_values():
+    scores = {"a0": _scores(0.50, 0.02), "a1": _scores(0.54, 0.04), "b0": _scores(0.40, 0.01),
+              "b1": _scores(0.40, 0.01), "b2": _scores(0.46, 0.01)}  # fmt: skip
+    a = seed_summary(scores, ["a0", "a1"], "PCK@0.2")
+    # mPC per seed: 0.50 - 0.02*2 = 0.46 and 0.54 - 0.04*2 = 0.46; clean 0.50 / 0.54
+    assert a["n"] == 2
+    assert a["clean"] == pytest.approx((0.52, np.std([0.50, 0.54], ddof=1)))
+    assert a["mPC"] == pytest.approx((0.46, 0.0), abs=1e-12)
+    assert a["mixed"] == pytest.approx((0.43, np.std([0.44, 0.42], ddof=1)))
+    assert a["rPC"][0] == pytest.approx((0.46 / 0.50 + 0.46 / 0.54) / 2)
+    b = seed_summary(scores, ["b0", "b1", "b2"], "PCK@0.2")
+    sd_b = np.std([0.40, 0.40, 0.46], ddof=1)
+    assert b["clean"] == pytest.approx((0.42, sd_b))
+    diff, se = recipe_difference(a, b, "clean")
+    assert diff == pytest.approx(0.10)
+    assert se == pytest.approx(np.sqrt(np.std([0.50, 0.54], ddof=1) ** 2 / 2 + sd_b**2 / 3))
+    one = seed_summary(scores, ["a0"], "PCK@0.2")
+    assert one["clean"][0] == pytest.approx(0.50) and np.isnan(one["clean"][1])
+    with pytest.raises(KeyError, match="c0"):
+        seed_summary(scores, ["a0", "c0"], "PCK@0.2")

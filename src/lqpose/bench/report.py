@@ -50,6 +50,26 @@ def summarize(scores: dict, metric: str) -> dict:
     }
 
 
+def seed_summary(scores_by_model: dict[str, dict], models: list[str], metric: str) -> dict:
+    """Mean and sample standard deviation over seeds of clean, mPC, rPC and mixed for one recipe (the models
+    trained the same way with different seeds): the spread any gap between two recipes has to clear."""
+    missing = [m for m in models if m not in scores_by_model]
+    if missing:
+        raise KeyError(f"no scores for {missing} (models scored: {sorted(scores_by_model)})")
+    per_seed = [summarize(scores_by_model[m], metric) for m in models]
+    out: dict = {"n": len(models)}
+    for key in ("clean", "mPC", "rPC", "mixed"):
+        v = np.array([s[key] for s in per_seed], dtype=float)
+        out[key] = (float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else float("nan"))
+    return out
+
+
+def recipe_difference(a: dict, b: dict, key: str) -> tuple[float, float]:
+    """Difference of two recipes' seed means (a - b) and its standard error sqrt(sd_a²/n_a + sd_b²/n_b)."""
+    (ma, sa), (mb, sb) = a[key], b[key]
+    return ma - mb, float(np.sqrt(sa**2 / a["n"] + sb**2 / b["n"]))
+
+
 def _fmt(v) -> str:
     return "–" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.3f}"
 
