@@ -243,7 +243,8 @@ def write_report(run: dict, report_dir: str | Path, boxes: str = "ground-truth b
             lines += ["", f"## {model}: per-keypoint similarity (mean OKS term)", ""]
             lines += [f"| keypoint | {ref} | LQ mean |", "| --- | --- | --- |"]
             for name in gt.spec.names:
-                lq_mean = float(np.nanmean([v[name] for v in lq])) if lq else float("nan")
+                vals = np.array([v[name] for v in lq], dtype=float)  # a joint unlabelled everywhere: all NaN
+                lq_mean = float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
                 lines.append(f"| {name} | {_fmt(clean_kp.get(name))} | {_fmt(lq_mean)} |")
     if len(summaries) >= 1:
         plot_models(summaries, metric, report_dir / "models.png")
