@@ -159,6 +159,7 @@ def recipe_tables(runs: dict, recipes: dict[str, list[str]]) -> list[str]:
             cells = []
             for metric, key in keys:
                 d, se = recipe_difference(summ[first, metric], summ[other, metric], key)
+                d = round(d, 3) + 0.0  # no "-0.000"
                 cells.append(f"{d:+.3f} ± {se:.3f}" if not np.isnan(se) else f"{d:+.3f}")
             diffs.append(f"| {bench_name} | {first} − {other} | " + " | ".join(cells) + " |")
     if diffs:
