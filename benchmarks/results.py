@@ -140,22 +140,23 @@ def _ms(pair: tuple[float, float]) -> str:
     return _f(mean) if np.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
 
 
-def recipe_tables(runs: dict, recipes: dict[str, list[str]]) -> list[str]:
-    """Mean ± sample sd over seeds per recipe, then the first recipe minus each other one (± standard error):
-    a gap smaller than about two standard errors is not a measured difference."""
+def recipe_tables(runs: dict, recipes: dict[str, list[str]], pairs: list[tuple[str, str]] | None = None) -> list[str]:
+    """Mean ± sample sd over seeds per recipe, then each pair's difference (default: the first recipe minus each
+    other one) ± its standard error: a gap smaller than about two standard errors is not a measured difference."""
     keys = [("PCK@0.2", "clean"), ("PCK@0.2", "mPC"), ("PCK@0.2", "mixed"), ("AP", "clean"), ("AP", "mPC")]
     head = "| clean PCK@0.2 | mPC (PCK) | mixed PCK | clean AP | mPC (AP) |"
     lines = ["### Recipes over seeds (mean ± sample standard deviation)", "",
              "| set | recipe | seeds " + head, "| --- | --- | ---: |" + " ---: |" * len(keys)]  # fmt: skip
     diffs = []
     first, *others = recipes
+    pairs = pairs or [(first, other) for other in others]
     for bench_name, run in runs.items():
         summ = {(r, metric): seed_summary(run["scores"], models, metric)
                 for r, models in recipes.items() for metric in ("PCK@0.2", "AP")}  # fmt: skip
         for r, models in recipes.items():
             cells = " | ".join(_ms(summ[r, metric][key]) for metric, key in keys)
             lines.append(f"| {bench_name} | {r} | {len(models)} | {cells} |")
-        for other in others:
+        for first, other in pairs:
             cells = []
             for metric, key in keys:
                 d, se = recipe_difference(summ[first, metric], summ[other, metric], key)
@@ -168,9 +169,27 @@ def recipe_tables(runs: dict, recipes: dict[str, list[str]]) -> list[str]:
     return [*lines, ""]
 
 
+def type_tables(runs: dict, types: list[str], note: str) -> list[str]:
+    """PCK@0.2 per listed degradation type (mean over the grid's severities) and the mean over those types."""
+    lines = []
+    for bench_name, run in runs.items():
+        lines += [f"PCK@0.2 per type, {note} ({bench_name}; mean over severities):", "",
+                  "| model | " + " | ".join(types) + " | mean |", "| --- |" + " ---: |" * (len(types) + 1)]  # fmt: skip
+        for model, scores in run["scores"].items():
+            grid = summarize(scores, "PCK@0.2")["grid"]
+            missing = [t for t in types if t not in grid]
+            if missing:
+                raise KeyError(f"{bench_name}: no split for {missing} in {model}'s scores")
+            per_type = [float(np.mean(list(grid[t].values()))) for t in types]
+            lines.append(f"| {model} | " + " | ".join(_f(v) for v in per_type) + f" | {_f(float(np.mean(per_type)))} |")
+        lines.append("")
+    return lines
+
+
 def tables(runs: dict, costs: dict, severities: list[int], families: bool = True,
-           recipes: dict[str, list[str]] | None = None) -> str:  # fmt: skip
-    lines = recipe_tables(runs, recipes) if recipes else []
+           recipes: dict[str, list[str]] | None = None, pairs: list[tuple[str, str]] | None = None,
+           types: list[str] | None = None, types_note: str = "") -> str:  # fmt: skip
+    lines = recipe_tables(runs, recipes, pairs) if recipes else []
     for bench_name, run in runs.items():
         lines += [f"### {bench_name} ({len(run['people'])} people, ground-truth boxes)", "",
                   "| model | clean PCK@0.2 | mPC (PCK) | rPC (PCK) | mixed PCK "
@@ -190,6 +209,8 @@ def tables(runs: dict, costs: dict, severities: list[int], families: bool = True
             fam = summarize(scores, "PCK@0.2")["families"]
             lines.append(f"| {model} | " + " | ".join(_f(fam.get(f)) for f in fams) + " |")
         lines.append("")
+    if types:
+        lines += type_tables(runs, types, types_note)
     lines += ["### Cost on this CPU (batch 1, one forward pass per person, no flip; 50 real LSPET crops)", "",
               "| model | input | params (M) | GFLOPs | torch ms/person | ONNX Runtime ms/person "
               "| own runtime ms/person |",
@@ -218,6 +239,10 @@ def main() -> None:
     parser.add_argument("--recipe", action="append", default=[], metavar="NAME=STUDENT|STUDENT|...",
                         help="group --student names trained the same way with different seeds into one recipe; "
                              "prints mean ± sd over seeds and the first recipe minus the others")  # fmt: skip
+    parser.add_argument("--compare", action="append", default=[], metavar="RECIPE_A|RECIPE_B",
+                        help="a recipe difference to print (default: first recipe minus each other)")  # fmt: skip
+    parser.add_argument("--types", default="", help="comma-separated degradation types for a per-type PCK table")
+    parser.add_argument("--types-note", default="selected types", help="what the --types have in common (a title)")
     parser.add_argument("--movenet", default=str(SHARED / MOVENET), help="MoveNet .tflite ('' to leave it out)")
     parser.add_argument("--no-mediapipe", action="store_true")
     parser.add_argument("--shared", default=str(SHARED))
@@ -268,14 +293,31 @@ def main() -> None:
         write_report(run, out / f"report_{bench.name}")
         runs[bench_name] = run
     costs = cost_rows(students, Path(args.onnx_dir) if args.onnx_dir else out / "onnx", peers, shared)
-    text = tables(runs, costs, severities, recipes=recipes)
+    types = [t for t in args.types.split(",") if t]
+    pairs = [tuple(c.split("|")) for c in args.compare]
+    for pair in pairs:
+        if len(pair) != 2 or not set(pair) <= set(recipes):
+            parser.error(f"--compare {'|'.join(pair)}: expected two --recipe names, A|B")
+    text = tables(runs, costs, severities, recipes=recipes, pairs=pairs, types=types, types_note=args.types_note)
     write_text(out / "results.md", text + "\n")
     (out / "costs.json").write_text(json.dumps(costs, indent=1))
     print(text)
     if args.write_docs:
         root = Path(__file__).resolve().parents[1]
         replace_block(root / "docs/results.md", text)
-        replace_block(root / "README.md", tables(runs, costs, severities, families=False, recipes=recipes))
+        replace_block(
+            root / "README.md",
+            tables(
+                runs,
+                costs,
+                severities,
+                families=False,
+                recipes=recipes,
+                pairs=pairs,
+                types=types,
+                types_note=args.types_note,
+            ),
+        )
         print("updated docs/results.md and README.md")
 
 
