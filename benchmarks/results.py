@@ -28,6 +28,7 @@ from lqpose.bench.run import CheckpointModel, PredictionsModel, load_bench, pred
 from lqpose.data import read_coco
 from lqpose.data.readers import read_lspet
 from lqpose.data.topdown import crop_person
+from lqpose.degrade import DEGRADATIONS
 from lqpose.files import write_text
 from lqpose.imageio import read_rgb
 from lqpose.keypoints import COCO17
@@ -261,6 +262,13 @@ def main() -> None:
         unknown = [m for m in recipes[name] if m not in {s.partition("=")[0] for s in args.student}]
         if unknown:
             parser.error(f"--recipe {name}: {unknown} not among the --student names")
+    pairs = [tuple(c.split("|")) for c in args.compare]  # checked before the long run, not after it
+    for pair in pairs:
+        if len(pair) != 2 or not set(pair) <= set(recipes):
+            parser.error(f"--compare {'|'.join(pair)}: expected two --recipe names, A|B")
+    types = [t for t in args.types.split(",") if t]
+    if set(types) - set(DEGRADATIONS):
+        parser.error(f"--types: unknown degradation types {sorted(set(types) - set(DEGRADATIONS))}")
     benches = build_benches(out, shared, severities, args.workers)
 
     students = {}
@@ -293,11 +301,6 @@ def main() -> None:
         write_report(run, out / f"report_{bench.name}")
         runs[bench_name] = run
     costs = cost_rows(students, Path(args.onnx_dir) if args.onnx_dir else out / "onnx", peers, shared)
-    types = [t for t in args.types.split(",") if t]
-    pairs = [tuple(c.split("|")) for c in args.compare]
-    for pair in pairs:
-        if len(pair) != 2 or not set(pair) <= set(recipes):
-            parser.error(f"--compare {'|'.join(pair)}: expected two --recipe names, A|B")
     text = tables(runs, costs, severities, recipes=recipes, pairs=pairs, types=types, types_note=args.types_note)
     write_text(out / "results.md", text + "\n")
     (out / "costs.json").write_text(json.dumps(costs, indent=1))
