@@ -32,6 +32,7 @@ from lqpose.degrade import DEGRADATIONS
 from lqpose.files import write_text
 from lqpose.imageio import read_rgb
 from lqpose.keypoints import COCO17
+from lqpose.metrics.robustness import mpc
 from lqpose.models.student import count_flops, count_parameters
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -157,13 +158,13 @@ def recipe_tables(runs: dict, recipes: dict[str, list[str]], pairs: list[tuple[s
         for r, models in recipes.items():
             cells = " | ".join(_ms(summ[r, metric][key]) for metric, key in keys)
             lines.append(f"| {bench_name} | {r} | {len(models)} | {cells} |")
-        for first, other in pairs:
+        for a, b in pairs:
             cells = []
             for metric, key in keys:
-                d, se = recipe_difference(summ[first, metric], summ[other, metric], key)
+                d, se = recipe_difference(summ[a, metric], summ[b, metric], key)
                 d = round(d, 3) + 0.0  # no "-0.000"
                 cells.append(f"{d:+.3f} ± {se:.3f}" if not np.isnan(se) else f"{d:+.3f}")
-            diffs.append(f"| {bench_name} | {first} − {other} | " + " | ".join(cells) + " |")
+            diffs.append(f"| {bench_name} | {a} − {b} | " + " | ".join(cells) + " |")
     if diffs:
         lines += ["", "Difference of the seed means ± its standard error:", "",
                   "| set | difference " + head, "| --- | --- |" + " ---: |" * len(keys), *diffs]  # fmt: skip
@@ -181,8 +182,8 @@ def type_tables(runs: dict, types: list[str], note: str) -> list[str]:
             missing = [t for t in types if t not in grid]
             if missing:
                 raise KeyError(f"{bench_name}: no split for {missing} in {model}'s scores")
-            per_type = [float(np.mean(list(grid[t].values()))) for t in types]
-            lines.append(f"| {model} | " + " | ".join(_f(v) for v in per_type) + f" | {_f(float(np.mean(per_type)))} |")
+            cells = [_f(mpc({t: grid[t]})) for t in types] + [_f(mpc({t: grid[t] for t in types}))]
+            lines.append(f"| {model} | " + " | ".join(cells) + " |")
         lines.append("")
     return lines
 
@@ -255,11 +256,12 @@ def main() -> None:
     args = parser.parse_args()
     shared, out = Path(args.shared), Path(args.out)
     severities = [int(s) for s in args.severities.split(",")]
+    student_paths = dict(item.partition("=")[::2] for item in args.student)  # display name -> checkpoint
     recipes = {}
     for item in args.recipe:
         name, _, members = item.partition("=")
         recipes[name] = [m.strip() for m in members.split("|")]
-        unknown = [m for m in recipes[name] if m not in {s.partition("=")[0] for s in args.student}]
+        unknown = [m for m in recipes[name] if m not in student_paths]
         if unknown:
             parser.error(f"--recipe {name}: {unknown} not among the --student names")
     pairs = [tuple(c.split("|")) for c in args.compare]  # checked before the long run, not after it
@@ -272,8 +274,7 @@ def main() -> None:
     benches = build_benches(out, shared, severities, args.workers)
 
     students = {}
-    for item in args.student:
-        name, _, path = item.partition("=")
+    for name, path in student_paths.items():
         m = CheckpointModel(path)
         m.name, m.path = f"{name.replace(' ', '_')}-{sha256_file(Path(path))[:10]}", path  # cache key: the content
         students[name] = m
