@@ -60,5 +60,10 @@ def perceptual(features: list[torch.Tensor], targets: list[torch.Tensor]) -> tor
     return sum(relative_mse(f, t) for f, t in zip(features, targets, strict=True)) / len(features)
 
 
+def severity_quality(severity: torch.Tensor) -> torch.Tensor:
+    """The quality target an LQ crop's degradation severity implies: 1 for clean (0), 0 for severity 5."""
+    return 1.0 - severity.float() / 5.0
+
+
 def quality_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return ((pred.float() - target.detach().float()) ** 2).mean()

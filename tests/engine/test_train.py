@@ -139,3 +139,28 @@ def test_init_from_accepts_the_bundled_default_model():
     dst = build_student(StudentConfig(**{k: cfg[k] for k in keys}))
     assert init_student_from(dst, "default") == len(bundle["model"])
     assert all(torch.equal(v, dst.state_dict()[k]) for k, v in bundle["model"].items())
+
+
+def test_baseline_recipe_trains_the_quality_head(tiny_config, tmp_path):
+    from lqpose.engine.train import _seed_everything
+    from lqpose.models.student import build_student
+
+    quality = ["model.quality_head=true", "data.lq.mode=mix", "data.train_on_lq=true", "data.val_ann="]
+    cfg = load_config(TrainConfig, tiny_config, [*quality, f"out_dir={tmp_path / 'run'}"])
+    train(cfg, progress=False)
+    with open(tmp_path / "run" / "log.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 6
+    for r in rows:  # the logged loss is the heatmap loss plus the weighted quality term, which is > 0
+        assert float(r["quality"]) > 0
+        assert float(r["loss"]) == pytest.approx(float(r["gt"]) + float(r["quality"]), rel=1e-5)
+    _seed_everything(cfg.seed)
+    init = build_student(cfg.model).state_dict()  # the run's initial weights (same seed, same build)
+    trained = load_checkpoint(tmp_path / "run" / "last.pt")["model"]
+    assert not torch.equal(trained["quality.mlp.2.bias"], init["quality.mlp.2.bias"])
+
+
+def test_quality_head_without_lq_crops_is_a_clear_error(tiny_config):
+    cfg = load_config(TrainConfig, tiny_config, ["model.quality_head=true", "data.val_ann="])
+    with pytest.raises(ValueError, match="quality_head learns from the degradation of LQ crops"):
+        train(cfg, progress=False)

@@ -110,8 +110,7 @@ class CKDStep:
             rtd = rtd + cfg.rtd_teacher * losses.simcc_kl(out["rtd_x"], out["rtd_y"], tx, ty, weights)
             parts["rtd"] = cfg.rtd * rtd
         if "quality" in out and cfg.quality > 0 and not warm:
-            sev = batch["lq_severity"].float()
-            q = 1.0 - sev / 5.0
+            q = losses.severity_quality(batch["lq_severity"])
             if "rec_error" in extra:
                 q = 0.5 * q + 0.5 * torch.exp(-extra["rec_error"] / cfg.quality_tau)
             parts["quality"] = cfg.quality * losses.quality_loss(out["quality"], q)

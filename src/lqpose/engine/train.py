@@ -32,7 +32,7 @@ from ..data.topdown import EpochSampler, LQConfig, TopDownDataset
 from ..data.transforms import AugmentConfig
 from ..files import write_json
 from ..keypoints import get_spec
-from ..losses import keypoint_mse
+from ..losses import keypoint_mse, quality_loss, severity_quality
 from ..models.ckd import CKDConfig, CKDNet, build_discriminator, export_student
 from ..models.student import StudentConfig, build_student
 from .checkpoint import load_checkpoint, load_model_file, rng_state, save_checkpoint, set_rng_state
@@ -149,6 +149,17 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+class _HeatmapsAndQuality(nn.Module):
+    """The baseline recipe's forward when the student has a quality head, so DDP sees both outputs."""
+
+    def __init__(self, student: nn.Module):
+        super().__init__()
+        self.student = student
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.student.forward_with_quality(x)
+
+
 class _Logger:
     FIELDS = ["step", "epoch", "loss", "lr", "grad_norm", "img_per_s", "bad_reads", "time",
               "gt", "heat_kd", "feat_kd", "fused_aux", "rtd", "gan", "quality", "disc"]  # fmt: skip
@@ -220,6 +231,14 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
         log.info("student initialised from %s: %d tensors", cfg.init_from, init_student_from(model, cfg.init_from))
     ckd = cfg.ckd if cfg.ckd.enabled else None
     net, disc, disc_opt, ckd_step = model, None, None, None
+    train_quality = ckd is None and model.quality is not None
+    if train_quality:
+        if dataset.lq is None or not cfg.data.train_on_lq:
+            raise ValueError(
+                f"{cfg.out_dir}: model.quality_head learns from the degradation of LQ crops: set data.lq.mode "
+                "and data.train_on_lq (or ckd.enabled), or drop the quality head"
+            )
+        net = _HeatmapsAndQuality(model)
     if ckd is not None:
         if dataset.lq is None:
             raise ValueError("ckd.enabled needs paired LQ samples: set data.lq.mode to fixed, chain or mix")
@@ -315,8 +334,16 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
                 weights = data["weights"].to(device, non_blocking=True)
                 with torch.autocast(device.type, enabled=use_amp):
                     pred = wrapped(x)
-                loss = keypoint_mse(pred, target, weights, cfg.optim.fg_weight)
                 parts, extra = {}, {}
+                if train_quality:  # the quality head learns 1 - severity / 5 (CKD adds the restoration error)
+                    pred, quality = pred
+                    severity = data["lq_severity"].to(device, non_blocking=True)
+                    parts["quality"] = cfg.ckd.quality * quality_loss(quality, severity_quality(severity))
+                loss = keypoint_mse(pred, target, weights, cfg.optim.fg_weight)
+                if parts:
+                    parts = {"gt": loss, **parts}
+                    loss = sum(parts.values())
+                    parts = {k: float(v.detach()) for k, v in parts.items()}
             if not torch.isfinite(loss):
                 kept = f"; last good checkpoint: {last_ckpt}" if last_ckpt.exists() else "; no checkpoint was saved yet"
                 raise TrainingDiverged(f"loss became {loss.item()} at step {step + 1}, training stopped{kept}")
