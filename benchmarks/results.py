@@ -166,7 +166,8 @@ def recipe_tables(runs: dict, recipes: dict[str, list[str]], pairs: list[tuple[s
                 cells.append(f"{d:+.3f} ± {se:.3f}" if not np.isnan(se) else f"{d:+.3f}")
             diffs.append(f"| {bench_name} | {a} − {b} | " + " | ".join(cells) + " |")
     if diffs:
-        lines += ["", "Difference of the seed means ± its standard error:", "",
+        note = "Difference of the seed means ± its standard error (a one-seed recipe borrows the other's sd):"
+        lines += ["", note, "",
                   "| set | difference " + head, "| --- | --- |" + " ---: |" * len(keys), *diffs]  # fmt: skip
     return [*lines, ""]
 

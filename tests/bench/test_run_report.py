@@ -165,5 +165,8 @@ def test_seed_summary_and_recipe_difference_known_values():
     assert se == pytest.approx(np.sqrt(np.std([0.50, 0.54], ddof=1) ** 2 / 2 + sd_b**2 / 3))
     one = seed_summary(scores, ["a0"], "PCK@0.2")
     assert one["clean"][0] == pytest.approx(0.50) and np.isnan(one["clean"][1])
+    diff, se = recipe_difference(one, b, "clean")  # one seed borrows b's spread: sqrt(sd_b²/1 + sd_b²/3)
+    assert diff == pytest.approx(0.08) and se == pytest.approx(sd_b * np.sqrt(1 + 1 / 3))
+    assert np.isnan(recipe_difference(one, one, "clean")[1])
     with pytest.raises(KeyError, match="c0"):
         seed_summary(scores, ["a0", "c0"], "PCK@0.2")

@@ -65,8 +65,12 @@ def seed_summary(scores_by_model: dict[str, dict], models: list[str], metric: st
 
 
 def recipe_difference(a: dict, b: dict, key: str) -> tuple[float, float]:
-    """Difference of two recipes' seed means (a - b) and its standard error sqrt(sd_a²/n_a + sd_b²/n_b)."""
+    """Difference of two recipes' seed means (a - b) and its standard error sqrt(sd_a²/n_a + sd_b²/n_b).
+    A one-seed recipe has no spread of its own: it borrows the other recipe's sd (the same seed-to-seed noise
+    is assumed), so one new run can still be read against a recipe measured over seeds; two one-seed recipes
+    give nan."""
     (ma, sa), (mb, sb) = a[key], b[key]
+    sa, sb = (sb if np.isnan(sa) else sa), (sa if np.isnan(sb) else sb)
     return ma - mb, float(np.sqrt(sa**2 / a["n"] + sb**2 / b["n"]))
 
 
