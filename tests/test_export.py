@@ -87,6 +87,19 @@ def test_safetensors_export_is_the_same_student_without_pickle(student_ckpt, tmp
     assert torch.equal(ha, hb) and torch.equal(qa, qb)
 
 
+def test_safetensors_export_can_leave_the_quality_head_out(student_ckpt, tmp_path, capsys):
+    out = tmp_path / "noq.safetensors"
+    assert main(["export", str(student_ckpt), "--safetensors", str(out), "--drop-quality-head"]) == 0
+    a, _, _ = load_student_checkpoint(student_ckpt)
+    b, _, _ = load_student_checkpoint(out)
+    assert a.quality is not None and b.quality is None
+    assert len(b.state_dict()) == len(a.state_dict()) - sum(k.startswith("quality.") for k in a.state_dict())
+    x = torch.randn(2, 3, 128, 96)
+    with torch.no_grad():
+        assert torch.equal(a(x), b(x))  # the heatmaps are the same student's
+        assert b.forward_with_quality(x)[1] is None
+
+
 def test_safetensors_carries_info_and_keeps_it_when_re_exported(student_ckpt, tmp_path, capsys):
     from lqpose.engine.checkpoint import load_safetensors_student
 

@@ -158,7 +158,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if args.onnx:
         print(f"wrote {export_onnx(args.checkpoint, args.onnx, args.opset, args.dynamic_batch)}")
     if args.safetensors:
-        print(f"wrote {export_safetensors(args.checkpoint, args.safetensors, info)}")
+        print(f"wrote {export_safetensors(args.checkpoint, args.safetensors, info, args.drop_quality_head)}")
     return 0
 
 
@@ -287,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint", help="a training checkpoint, student.pt, .safetensors or 'default' (bundled)")
     p.add_argument("--onnx", help="output .onnx path")
     p.add_argument("--safetensors", help="output .safetensors path (the deployable student, no pickle)")
+    p.add_argument(
+        "--drop-quality-head",
+        action="store_true",
+        help="leave the quality head out of the .safetensors (when it was not trained well enough)",
+    )
     p.add_argument("--info", action="append", default=[], metavar="KEY=VALUE",
                    help="metadata stored in the .safetensors (repeatable), e.g. licence='research use'")  # fmt: skip
     p.add_argument("--opset", type=int, default=17)

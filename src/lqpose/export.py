@@ -58,10 +58,14 @@ def export_onnx(checkpoint: str | Path, out: str | Path, opset: int = 17, dynami
     return out
 
 
-def export_safetensors(checkpoint: str | Path, out: str | Path, info: dict | None = None) -> Path:
+def export_safetensors(
+    checkpoint: str | Path, out: str | Path, info: dict | None = None, drop_quality_head: bool = False
+) -> Path:
     """The deployable student as safetensors (no pickle; how the default model ships in the package): weights
     plus config, keypoint layout and `info` (training data, licence, metrics) as JSON metadata. The source may be
-    any model file, a .safetensors included (its own info is kept, `info` overrides it key by key)."""
+    any model file, a .safetensors included (its own info is kept, `info` overrides it key by key).
+    `drop_quality_head` leaves out a quality head that was not trained well enough to trust: no score beats a
+    misleading one; the heatmaps are unchanged."""
     from safetensors.torch import save_file
 
     from .engine.checkpoint import load_model_file
@@ -70,6 +74,9 @@ def export_safetensors(checkpoint: str | Path, out: str | Path, info: dict | Non
 
     source = load_model_file(checkpoint)
     ckpt = export_student(source)
+    if drop_quality_head:
+        ckpt["model"] = {k: v for k, v in ckpt["model"].items() if not k.startswith("quality.")}
+        ckpt["config"] = {**ckpt["config"], "model": {**ckpt["config"]["model"], "quality_head": False}}
     info = {"step": ckpt["step"], **source.get("info", {}), **(info or {})}
     meta = {"lqpose_config": json.dumps(ckpt["config"]), "lqpose_keypoints": json.dumps(ckpt["keypoints"]),
             "lqpose_info": json.dumps(info)}  # fmt: skip
