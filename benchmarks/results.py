@@ -303,26 +303,15 @@ def main() -> None:
         write_report(run, out / f"report_{bench.name}")
         runs[bench_name] = run
     costs = cost_rows(students, Path(args.onnx_dir) if args.onnx_dir else out / "onnx", peers, shared)
-    text = tables(runs, costs, severities, recipes=recipes, pairs=pairs, types=types, types_note=args.types_note)
+    extra = {"recipes": recipes, "pairs": pairs, "types": types, "types_note": args.types_note}
+    text = tables(runs, costs, severities, **extra)
     write_text(out / "results.md", text + "\n")
     (out / "costs.json").write_text(json.dumps(costs, indent=1))
     print(text)
     if args.write_docs:
         root = Path(__file__).resolve().parents[1]
         replace_block(root / "docs/results.md", text)
-        replace_block(
-            root / "README.md",
-            tables(
-                runs,
-                costs,
-                severities,
-                families=False,
-                recipes=recipes,
-                pairs=pairs,
-                types=types,
-                types_note=args.types_note,
-            ),
-        )
+        replace_block(root / "README.md", tables(runs, costs, severities, families=False, **extra))
         print("updated docs/results.md and README.md")
 
 

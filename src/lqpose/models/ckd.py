@@ -45,7 +45,7 @@ class CKDConfig:
     gen_width: int = 32
     disc_width: int = 32
     disc_lr: float = 2e-4
-    quality: float = 1e-3  # quality-score head (needs model.quality_head)
+    quality: float = 1e-3  # quality-score head (needs model.quality_head; the baseline recipe uses it too)
     quality_tau: float = 0.1  # restoration error scale of the quality target
     warmup_steps: int = 0  # first steps: only GAN, fusion, adapter and RTD train (student frozen)
     kd_decay: bool = False  # DWPose: distillation weights decay linearly to 0 over training
