@@ -1,5 +1,6 @@
-"""Per-person latency and throughput of the default student on this CPU: torch eager vs ONNX Runtime at
-batch 1 and 16, side by side in one run, and MediaPipe BlazePose-full on the same crops when installed.
+"""Per-person latency and throughput of the default student on this CPU: torch eager as trained, torch eager with
+BatchNorm folded into the convolutions (what `lqpose.load` runs) and ONNX Runtime, at batch 1 and 16, side by
+side in one run, and MediaPipe BlazePose-full on the same crops when installed.
 Targets: ONNX Runtime >= 1.5x eager; student per-person time <= MediaPipe's.
 
 The student is the bundled default model (`--model default`), any lqpose checkpoint, or (`--model fresh`) a
@@ -70,6 +71,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     ckpt = student_checkpoint(args.model, tuple(args.size), tmp)
     model, _, codec = load_student_checkpoint(ckpt)
+    fused, _, _ = load_student_checkpoint(ckpt, fuse_bn=True)
     model.eval()
     if args.onnx:
         ort_model = OnnxPoseModel(args.onnx)
@@ -91,18 +93,21 @@ def main() -> None:
     rows = {}
     for name, run in (
         ("torch eager", lambda x: model(torch.from_numpy(x))),
+        ("torch eager, BN folded", lambda x: fused(torch.from_numpy(x))),
         ("ONNX Runtime", lambda x: ort_model.forward_with_quality(torch.from_numpy(x))),
     ):
         vals = []
         for b in (1, 16):
             x = np.ascontiguousarray(np.repeat(student_in[None], b, 0))
-            with torch.no_grad():
+            with torch.inference_mode():
                 vals.append(per_person_ms(lambda x=x, run=run: run(x), b, args.repeats))
         rows[name] = vals
         print(f"| {name} | {vals[0]:.2f} | {vals[1]:.2f} | {1000 / vals[1]:.0f} |")
     print(
         f"\nONNX Runtime / eager speed-up: batch 1 {rows['torch eager'][0] / rows['ONNX Runtime'][0]:.2f}x, "
-        f"batch 16 {rows['torch eager'][1] / rows['ONNX Runtime'][1]:.2f}x (target >= 1.5x)"
+        f"batch 16 {rows['torch eager'][1] / rows['ONNX Runtime'][1]:.2f}x (target >= 1.5x); BN folding / eager: "
+        f"batch 1 {rows['torch eager'][0] / rows['torch eager, BN folded'][0]:.2f}x, "
+        f"batch 16 {rows['torch eager'][1] / rows['torch eager, BN folded'][1]:.2f}x"
     )
     try:
         import mediapipe as mp

@@ -29,6 +29,7 @@ from lqpose.data import read_coco
 from lqpose.data.readers import read_lspet
 from lqpose.data.topdown import crop_person
 from lqpose.degrade import DEGRADATIONS
+from lqpose.engine.checkpoint import load_student_checkpoint
 from lqpose.files import write_text
 from lqpose.imageio import read_rgb
 from lqpose.keypoints import COCO17
@@ -102,13 +103,14 @@ def per_person_ms(fn, items, repeats: int = 3) -> float:
 
 
 def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers: dict, shared: Path) -> dict:
-    """Params, GFLOPs and batch-1 per-person latency (one forward, no flip) on the same real crops."""
+    """Params, GFLOPs (as trained) and batch-1 per-person latency (one forward, no flip) on the same real crops,
+    torch timed as `lqpose.load` runs it (BatchNorm folded into the convolutions)."""
     rows = {}
     for name, m in students.items():
         size = tuple(m.codec.input_size)
         xs, squares = real_crops(shared, size, 50)
         model = m.model.eval()
-        with torch.no_grad():
+        with torch.inference_mode():
             torch_ms = per_person_ms(lambda x, model=model: model(torch.from_numpy(x[None])), list(xs))
         ort_ms = None
         onnx = onnx_dir / f"{m.name}.onnx" if onnx_dir else None
@@ -124,7 +126,8 @@ def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers
 
             ort = OnnxPoseModel(onnx)
             ort_ms = per_person_ms(lambda x, ort=ort: ort.forward_with_quality(x[None]), list(xs))
-        rows[name] = {"params_M": count_parameters(model) / 1e6, "GFLOPs": count_flops(model, size),
+        trained = load_student_checkpoint(m.path)[0]  # parameters as trained, before the BN fold
+        rows[name] = {"params_M": count_parameters(trained) / 1e6, "GFLOPs": count_flops(trained, size),
                       "torch_ms": torch_ms, "ort_ms": ort_ms, "input": f"{size[0]}x{size[1]}"}  # fmt: skip
     for name, peer in peers.items():
         _, squares = real_crops(shared, (96, 128), 50)

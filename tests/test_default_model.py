@@ -34,6 +34,21 @@ def test_load_default_finds_the_head_of_the_astronaut():
     assert model.model.quality is not None and 0.0 <= person["quality"] <= 1.0
 
 
+def test_load_runs_the_bundled_model_with_batchnorm_folded():
+    """`lqpose.load` folds every BatchNorm into its convolution (batch-1 CPU speed); the outputs stay the same."""
+    import torch
+
+    from lqpose.engine.checkpoint import load_student_checkpoint
+
+    plain, _, _ = load_student_checkpoint(DEFAULT_MODEL)
+    folded = lqpose.load().model
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules()) == 28
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    x = torch.randn(2, 3, 128, 96, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.allclose(plain(x), folded(x), atol=1e-5)
+
+
 def test_missing_default_model_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr("lqpose.engine.checkpoint.DEFAULT_MODEL", tmp_path / "gone.safetensors")
     with pytest.raises(FileNotFoundError, match="bundled default model is missing"):

@@ -48,7 +48,7 @@ def predictions_file(folder: Path, key: str) -> Path:
 
 class CheckpointModel:
     def __init__(self, path: str, device: str = "cpu", flip_test: bool = True, batch_size: int = 32):
-        self.model, self.spec, self.codec = load_student_checkpoint(path, device)
+        self.model, self.spec, self.codec = load_student_checkpoint(path, device, fuse_bn=True)
         self.name = Path(path).parent.name + "/" + Path(path).stem if Path(path).parent.name else Path(path).stem
         self.flip_test, self.batch_size = flip_test, batch_size
 

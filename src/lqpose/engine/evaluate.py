@@ -30,7 +30,7 @@ def flip_heatmaps(heatmaps: torch.Tensor, spec: KeypointSpec) -> torch.Tensor:
     return heatmaps.flip(3)[:, torch.as_tensor(spec.flip_index, device=heatmaps.device)]
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict_heatmaps(
     model: torch.nn.Module, images: torch.Tensor, spec: KeypointSpec, flip_test: bool
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -132,7 +132,7 @@ def run_eval(
         if not isinstance(results, list):
             raise ValueError(f"{path}: expected a COCO results list")
     else:
-        model, spec, codec = load_student_checkpoint(checkpoint, device)
+        model, spec, codec = load_student_checkpoint(checkpoint, device, fuse_bn=True)
         if spec.names != gt.spec.names:
             raise ValueError(f"{checkpoint}: model predicts {spec.num_keypoints} keypoints of layout {spec.name!r}, "
                              f"the annotations use {gt.spec.name!r} ({gt.spec.num_keypoints})")  # fmt: skip

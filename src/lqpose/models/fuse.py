@@ -1,0 +1,65 @@
+"""Fold each BatchNorm into the convolution before it, for inference.
+
+In eval mode a BatchNorm is a per-channel affine map, so it can live inside the preceding convolution's weights
+and bias. At batch 1 on a CPU the student's time goes mostly to per-op overhead, not arithmetic (LCNet at
+128x96 is ~0.24 GFLOPs spread over ~100 small ops), so dropping a third of the ops is a real speed-up. ONNX
+Runtime does the same fold itself; this brings eager torch level with it.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+
+def _bn_remainder(bn: nn.BatchNorm2d) -> nn.Module:
+    """What is left of a norm layer once its affine map is folded away: timm's BatchNormAct2d keeps its
+    dropout and activation, a plain BatchNorm2d leaves nothing."""
+    rest = [m for m in (getattr(bn, "drop", None), getattr(bn, "act", None)) if m is not None]
+    rest = [m for m in rest if not isinstance(m, nn.Identity)]
+    if not rest:
+        return nn.Identity()
+    return rest[0] if len(rest) == 1 else nn.Sequential(*rest)
+
+
+def _fold_children(parent: nn.Module) -> int:
+    """Fold every Conv2d child directly followed (in registration order) by a BatchNorm2d child.
+    timm's ConvNormAct (conv, bn), DepthwiseSeparableConv (conv_dw, bn1 ... conv_pw, bn2) and our heads'
+    Sequentials all register their layers in the order they run; `fuse_conv_bn` checks the outputs anyway."""
+    names = list(parent._modules)
+    folded = 0
+    for a, b in zip(names, names[1:], strict=False):
+        conv, bn = parent._modules[a], parent._modules[b]
+        if (
+            type(conv) is nn.Conv2d
+            and isinstance(bn, nn.BatchNorm2d)
+            and bn.track_running_stats
+            and bn.num_features == conv.out_channels
+        ):
+            parent._modules[a] = fuse_conv_bn_eval(conv, bn)
+            parent._modules[b] = _bn_remainder(bn)
+            folded += 1
+    return folded
+
+
+@torch.no_grad()
+def fuse_conv_bn(model: nn.Module, example: torch.Tensor, atol: float = 1e-4) -> tuple[nn.Module, int]:
+    """An eval-mode copy of `model` with its conv+BatchNorm pairs folded, and how many were folded.
+    The copy is checked against the original on `example`; if any output moves by more than `atol` (a module
+    that registers a norm after a conv it does not follow), the unfused model is returned instead, 0 folded."""
+    model = model.eval()
+    fused = copy.deepcopy(model)
+    folded = sum(_fold_children(m) for m in list(fused.modules()))
+    if folded == 0:
+        return model, 0
+    run = "forward_with_quality" if hasattr(model, "forward_with_quality") else "forward"
+    ref, out = getattr(model, run)(example), getattr(fused, run)(example)
+    ref_t = ref if isinstance(ref, tuple | list) else (ref,)
+    out_t = out if isinstance(out, tuple | list) else (out,)
+    for r, o in zip(ref_t, out_t, strict=True):
+        if isinstance(r, torch.Tensor) and not torch.allclose(r, o, atol=atol, rtol=1e-3):
+            return model, 0
+    return fused, folded

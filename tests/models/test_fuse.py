@@ -1,0 +1,55 @@
+import pytest
+import torch
+from torch import nn
+
+from lqpose.models.fuse import fuse_conv_bn
+from lqpose.models.student import StudentConfig, build_student
+
+
+def _randomise_norms(model: nn.Module) -> None:
+    """Trained-looking BatchNorm statistics, so the fold has something to fold (fresh ones are the identity)."""
+    g = torch.Generator().manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            n = m.num_features
+            m.running_mean.copy_(torch.randn(n, generator=g) * 0.5)
+            m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
+            m.weight.data.copy_(torch.rand(n, generator=g) + 0.5)
+            m.bias.data.copy_(torch.randn(n, generator=g) * 0.2)
+
+
+@pytest.mark.parametrize("backbone", ["lcnet_050", "mobilenetv3_small_100"])
+def test_fold_removes_every_norm_and_keeps_the_outputs(backbone):
+    model = build_student(StudentConfig(backbone=backbone, head_channels=32, quality_head=True)).eval()
+    _randomise_norms(model)
+    norms = sum(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    x = torch.randn(2, 3, 128, 96, generator=torch.Generator().manual_seed(1))
+    fused, folded = fuse_conv_bn(model, x[:1])
+    assert folded == norms > 10
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in fused.modules())
+    with torch.no_grad():
+        (h0, q0), (h1, q1) = model.forward_with_quality(x), fused.forward_with_quality(x)
+    assert torch.allclose(h0, h1, atol=1e-5) and torch.allclose(q0, q1, atol=1e-5)
+    # the original is left as it was (the fold works on a copy)
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == norms
+
+
+class _NormNotAfterConv(nn.Module):
+    """Registers conv then norm, but runs the norm on the input: folding would change the output."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+
+    def forward(self, x):
+        return self.conv(self.bn(x))
+
+
+def test_a_wrong_fold_is_caught_and_the_model_returned_unfused():
+    model = _NormNotAfterConv().eval()
+    _randomise_norms(model)
+    x = torch.randn(1, 4, 8, 8)
+    fused, folded = fuse_conv_bn(model, x)
+    assert folded == 0 and fused is model
+    assert isinstance(fused.bn, nn.BatchNorm2d)
