@@ -46,10 +46,12 @@ class _NormNotAfterConv(nn.Module):
         return self.conv(self.bn(x))
 
 
-def test_a_wrong_fold_is_caught_and_the_model_returned_unfused():
+def test_a_wrong_fold_is_caught_logged_and_the_model_returned_unfused(caplog):
     model = _NormNotAfterConv().eval()
     _randomise_norms(model)
     x = torch.randn(1, 4, 8, 8)
-    fused, folded = fuse_conv_bn(model, x)
+    with caplog.at_level("WARNING", logger="lqpose.models.fuse"):
+        fused, folded = fuse_conv_bn(model, x)
     assert folded == 0 and fused is model
     assert isinstance(fused.bn, nn.BatchNorm2d)
+    assert "_NormNotAfterConv: folding BatchNorm moved the outputs" in caplog.text
