@@ -21,6 +21,7 @@ from lqpose.data.topdown import crop_person
 from lqpose.engine.checkpoint import load_student_checkpoint, save_checkpoint
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
+from lqpose.models.fuse import fuse_conv_bn
 from lqpose.models.student import StudentConfig, build_student, count_parameters
 
 
@@ -71,7 +72,6 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     ckpt = student_checkpoint(args.model, tuple(args.size), tmp)
     model, _, codec = load_student_checkpoint(ckpt)
-    fused, _, _ = load_student_checkpoint(ckpt, fuse_bn=True)
     model.eval()
     if args.onnx:
         ort_model = OnnxPoseModel(args.onnx)
@@ -83,6 +83,7 @@ def main() -> None:
     if ort_model.codec.input_size != (w, h):
         raise SystemExit(f"{args.onnx}: input {ort_model.codec.input_size} is not the checkpoint's {(w, h)}")
     student_in, square = person_crops((w, h))
+    fused, _ = fuse_conv_bn(model, torch.from_numpy(student_in[None]))  # the fold `lqpose.load` applies
     params = count_parameters(model) / 1e6
     print(
         f"student {ckpt.name} ({params:.2f} M parameters), input {w}x{h}, torch {torch.__version__}, "
