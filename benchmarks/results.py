@@ -29,12 +29,10 @@ from lqpose.data import read_coco
 from lqpose.data.readers import read_lspet
 from lqpose.data.topdown import crop_person
 from lqpose.degrade import DEGRADATIONS
-from lqpose.engine.checkpoint import load_student_checkpoint
 from lqpose.files import write_text
 from lqpose.imageio import read_rgb
 from lqpose.keypoints import COCO17
 from lqpose.metrics.robustness import mpc
-from lqpose.models.student import count_flops, count_parameters
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 MOVENET = "models/movenet/lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite"
@@ -126,8 +124,7 @@ def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers
 
             ort = OnnxPoseModel(onnx)
             ort_ms = per_person_ms(lambda x, ort=ort: ort.forward_with_quality(x[None]), list(xs))
-        trained = load_student_checkpoint(m.path)[0]  # parameters as trained, before the BN fold
-        rows[name] = {"params_M": count_parameters(trained) / 1e6, "GFLOPs": count_flops(trained, size),
+        rows[name] = {"params_M": m.params / 1e6, "GFLOPs": m.gflops,
                       "torch_ms": torch_ms, "ort_ms": ort_ms, "input": f"{size[0]}x{size[1]}"}  # fmt: skip
     for name, peer in peers.items():
         _, squares = real_crops(shared, (96, 128), 50)

@@ -49,6 +49,17 @@ def test_load_runs_the_bundled_model_with_batchnorm_folded():
         assert torch.allclose(plain(x), folded(x), atol=1e-5)
 
 
+def test_bench_runs_the_bundle_folded_and_reports_its_size_as_trained():
+    """`lqpose bench` times the folded model but quotes the size as trained (README: 2.39 M params, 0.24 GFLOPs)."""
+    import torch
+
+    from lqpose.bench.run import CheckpointModel
+
+    m = CheckpointModel(str(DEFAULT_MODEL))
+    assert round(m.params / 1e6, 2) == 2.39 and round(m.gflops, 2) == 0.24
+    assert not any(isinstance(x, torch.nn.BatchNorm2d) for x in m.model.modules())
+
+
 def test_missing_default_model_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr("lqpose.engine.checkpoint.DEFAULT_MODEL", tmp_path / "gone.safetensors")
     with pytest.raises(FileNotFoundError, match="bundled default model is missing"):
