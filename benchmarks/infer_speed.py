@@ -1,6 +1,6 @@
 """Per-person latency and throughput of the default student on this CPU: torch eager as trained, torch eager with
-BatchNorm folded into the convolutions (what `lqpose.load` runs) and ONNX Runtime, at batch 1 and 16, side by
-side in one run, and MediaPipe BlazePose-full on the same crops when installed.
+BatchNorm folded into the convolutions, folded + channels-last weights (what `lqpose.load` runs) and ONNX Runtime,
+at batch 1 and 16, side by side in one run, and MediaPipe BlazePose-full on the same crops when installed.
 Targets: ONNX Runtime >= 1.5x eager; student per-person time <= MediaPipe's.
 
 The student is the bundled default model (`--model default`), any lqpose checkpoint, or (`--model fresh`) a
@@ -21,7 +21,7 @@ from lqpose.data.topdown import crop_person
 from lqpose.engine.checkpoint import load_student_checkpoint, save_checkpoint
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
-from lqpose.models.fuse import fuse_conv_bn
+from lqpose.models.fuse import fuse_conv_bn, prepare_for_inference
 from lqpose.models.student import StudentConfig, build_student, count_parameters
 
 
@@ -61,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="default", help="'default' (bundled), a checkpoint, or 'fresh'")
     parser.add_argument("--size", type=int, nargs=2, default=(96, 128), metavar=("W", "H"), help="for 'fresh'")
-    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=100, help="timed calls per row (batch-1 times move ~20%% at 20)")
     parser.add_argument(
         "--onnx",
         help="the same student already exported (otherwise it is exported here, which needs `onnx`)",
@@ -83,7 +83,8 @@ def main() -> None:
     if ort_model.codec.input_size != (w, h):
         raise SystemExit(f"{args.onnx}: input {ort_model.codec.input_size} is not the checkpoint's {(w, h)}")
     student_in, square = person_crops((w, h))
-    fused, _ = fuse_conv_bn(model, torch.from_numpy(student_in[None]))  # the fold `lqpose.load` applies
+    fused, _ = fuse_conv_bn(model, torch.from_numpy(student_in[None]))
+    prepared = prepare_for_inference(model, torch.from_numpy(student_in[None]))  # what `lqpose.load` runs
     params = count_parameters(model) / 1e6
     print(
         f"student {ckpt.name} ({params:.2f} M parameters), input {w}x{h}, torch {torch.__version__}, "
@@ -95,6 +96,7 @@ def main() -> None:
     for name, run in (
         ("torch eager", lambda x: model(torch.from_numpy(x))),
         ("torch eager, BN folded", lambda x: fused(torch.from_numpy(x))),
+        ("torch eager, folded + channels-last", lambda x: prepared(torch.from_numpy(x))),
         ("ONNX Runtime", lambda x: ort_model.forward_with_quality(torch.from_numpy(x))),
     ):
         vals = []
@@ -108,7 +110,9 @@ def main() -> None:
         f"\nONNX Runtime / eager speed-up: batch 1 {rows['torch eager'][0] / rows['ONNX Runtime'][0]:.2f}x, "
         f"batch 16 {rows['torch eager'][1] / rows['ONNX Runtime'][1]:.2f}x (target >= 1.5x); BN folding / eager: "
         f"batch 1 {rows['torch eager'][0] / rows['torch eager, BN folded'][0]:.2f}x, "
-        f"batch 16 {rows['torch eager'][1] / rows['torch eager, BN folded'][1]:.2f}x"
+        f"batch 16 {rows['torch eager'][1] / rows['torch eager, BN folded'][1]:.2f}x; folded + channels-last / "
+        f"eager: batch 1 {rows['torch eager'][0] / rows['torch eager, folded + channels-last'][0]:.2f}x, "
+        f"batch 16 {rows['torch eager'][1] / rows['torch eager, folded + channels-last'][1]:.2f}x"
     )
     try:
         import mediapipe as mp

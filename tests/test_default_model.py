@@ -34,8 +34,9 @@ def test_load_default_finds_the_head_of_the_astronaut():
     assert model.model.quality is not None and 0.0 <= person["quality"] <= 1.0
 
 
-def test_load_runs_the_bundled_model_with_batchnorm_folded():
-    """`lqpose.load` folds every BatchNorm into its convolution (batch-1 CPU speed); the outputs stay the same."""
+def test_load_runs_the_bundled_model_folded_and_channels_last():
+    """`lqpose.load` folds every BatchNorm into its convolution and keeps the weights channels-last (batch-1 CPU
+    speed, benchmarks/infer_speed.py); the outputs stay the same."""
     import torch
 
     from lqpose.engine.checkpoint import load_student_checkpoint
@@ -44,6 +45,8 @@ def test_load_runs_the_bundled_model_with_batchnorm_folded():
     folded = lqpose.load().model
     assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules()) == 28
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    convs = [m.weight for m in folded.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) > 28 and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
     x = torch.randn(2, 3, 128, 96, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         assert torch.allclose(plain(x), folded(x), atol=1e-5)

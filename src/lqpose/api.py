@@ -74,5 +74,5 @@ def load(path: str | Path = "default", detector=None, device: str = "cpu", flip_
         return PoseEstimator(m, m.spec, m.codec, detector, flip_test)
     from .engine.checkpoint import load_student_checkpoint
 
-    model, spec, codec = load_student_checkpoint(path, device, fuse_bn=True)
+    model, spec, codec = load_student_checkpoint(path, device, for_inference=True)
     return PoseEstimator(model, spec, codec, detector, flip_test)

@@ -22,7 +22,7 @@ from ..engine.checkpoint import load_student_checkpoint
 from ..engine.evaluate import predict, score
 from ..keypoints import SPECS, joint_mapping, map_keypoints
 from ..metrics.coco import per_keypoint_similarity
-from ..models.fuse import fuse_conv_bn
+from ..models.fuse import prepare_for_inference
 from ..models.student import count_flops, count_parameters
 
 log = logging.getLogger(__name__)
@@ -50,15 +50,15 @@ def predictions_file(folder: Path, key: str) -> Path:
 
 
 class CheckpointModel:
-    """A student checkpoint run as `lqpose.load` runs it (BatchNorm folded); `params` and `gflops` are its size
-    as trained, counted before the fold, the figures a model card quotes."""
+    """A student checkpoint run as `lqpose.load` runs it (BatchNorm folded, channels-last); `params` and `gflops`
+    are its size as trained, counted before the fold, the figures a model card quotes."""
 
     def __init__(self, path: str, device: str = "cpu", flip_test: bool = True, batch_size: int = 32):
         model, self.spec, self.codec = load_student_checkpoint(path, device)
         self.params, self.gflops = count_parameters(model), count_flops(model, tuple(self.codec.input_size))
         w, h = self.codec.input_size
         example = torch.randn(1, 3, h, w, generator=torch.Generator().manual_seed(0)).to(device)
-        self.model, _ = fuse_conv_bn(model, example)
+        self.model = prepare_for_inference(model, example)
         self.name = Path(path).parent.name + "/" + Path(path).stem if Path(path).parent.name else Path(path).stem
         self.flip_test, self.batch_size = flip_test, batch_size
 

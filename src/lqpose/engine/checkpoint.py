@@ -107,10 +107,10 @@ def load_model_file(path: str | Path) -> dict:
     return load_safetensors_student(path) if path.suffix == ".safetensors" else load_checkpoint(path)
 
 
-def load_student_checkpoint(path: str | Path, device: str | torch.device = "cpu", fuse_bn: bool = False):
+def load_student_checkpoint(path: str | Path, device: str | torch.device = "cpu", for_inference: bool = False):
     """Rebuild the trained student, its keypoint layout and its codec from a training checkpoint, a
-    deployable student.pt or a safetensors export. `fuse_bn` folds each BatchNorm into its convolution
-    (inference only: same outputs, fewer ops; see models/fuse.py)."""
+    deployable student.pt or a safetensors export. `for_inference` folds each BatchNorm into its
+    convolution and stores the weights channels-last (same outputs, faster; see models/fuse.py)."""
     from ..codec import codec_for
     from ..config import from_dict
     from ..keypoints import KeypointSpec, spec_from_names
@@ -128,10 +128,10 @@ def load_student_checkpoint(path: str | Path, device: str | torch.device = "cpu"
     spec: KeypointSpec = spec_from_names(kp["names"], kp.get("skeleton"), kp.get("name", "custom"))
     data = cfg.get("data", {})
     codec = codec_for(tuple(data.get("input_size", (192, 256))), data.get("sigma") or None)
-    if fuse_bn:
-        from ..models.fuse import fuse_conv_bn
+    if for_inference:
+        from ..models.fuse import prepare_for_inference
 
         w, h = codec.input_size
         example = torch.randn(1, 3, h, w, generator=torch.Generator().manual_seed(0)).to(device)
-        model, _ = fuse_conv_bn(model, example)
+        model = prepare_for_inference(model, example)
     return model, spec, codec

@@ -132,7 +132,7 @@ def run_eval(
         if not isinstance(results, list):
             raise ValueError(f"{path}: expected a COCO results list")
     else:
-        model, spec, codec = load_student_checkpoint(checkpoint, device, fuse_bn=True)
+        model, spec, codec = load_student_checkpoint(checkpoint, device, for_inference=True)
         if spec.names != gt.spec.names:
             raise ValueError(f"{checkpoint}: model predicts {spec.num_keypoints} keypoints of layout {spec.name!r}, "
                              f"the annotations use {gt.spec.name!r} ({gt.spec.num_keypoints})")  # fmt: skip

@@ -1,9 +1,12 @@
-"""Fold each BatchNorm into the convolution before it, for inference.
+"""Make a trained student fast for inference: fold each BatchNorm into the convolution before it, and keep the
+convolution weights channels-last.
 
-In eval mode a BatchNorm is a per-channel affine map, so it can live inside the preceding convolution's weights
-and bias. At batch 1 on a CPU the student's time goes mostly to per-call overhead, not arithmetic (the bundled
-LCNet-1.5 at 128x96 is 0.24 GFLOPs over ~60 convolutions), so removing its 28 norm layers is a measurable
-speed-up (1.14x at batch 1 here, benchmarks/infer_speed.py). ONNX Runtime does the same fold itself.
+At batch 1 on a CPU the student's time goes mostly to per-call overhead, not arithmetic (the bundled LCNet-1.5
+at 128x96 is 0.24 GFLOPs over ~60 convolutions). In eval mode a BatchNorm is a per-channel affine map, so it can
+live inside the preceding convolution's weights and bias: removing the bundle's 28 norm layers gave 1.14x at
+batch 1. oneDNN's convolutions run channels-last (NHWC) and reorder NCHW weights and activations on every call;
+weights stored channels-last make the whole network run NHWC from the first convolution on (the input may stay
+NCHW), 1.3-1.6x more. benchmarks/infer_speed.py measures each step. ONNX Runtime does both itself.
 """
 
 from __future__ import annotations
@@ -72,3 +75,11 @@ def fuse_conv_bn(model: nn.Module, example: torch.Tensor, atol: float = 1e-4) ->
             )
             return model, 0
     return fused, folded
+
+
+def prepare_for_inference(model: nn.Module, example: torch.Tensor) -> nn.Module:
+    """`model` folded (checked on `example`, see fuse_conv_bn) with channels-last weights, in eval mode.
+    Outputs equal the trained model's within float rounding; heatmaps come back channels-last strided, which
+    every consumer here (flip, decode via numpy) reads as is. For inference only: the copy is not for training."""
+    fused, _ = fuse_conv_bn(model, example)
+    return fused.to(memory_format=torch.channels_last)
