@@ -55,3 +55,22 @@ def test_a_wrong_fold_is_caught_logged_and_the_model_returned_unfused(caplog):
     assert folded == 0 and fused is model
     assert isinstance(fused.bn, nn.BatchNorm2d)
     assert "_NormNotAfterConv: folding BatchNorm moved the outputs" in caplog.text
+
+
+def test_prepare_for_inference_folds_and_keeps_weights_channels_last_with_the_same_outputs():
+    """What `lqpose.load` runs: no norm left, every conv weight NHWC (oneDNN's native layout), heatmaps and the
+    quality score as before, and the heatmaps flip and convert to numpy as a contiguous tensor would."""
+    from lqpose.models.fuse import prepare_for_inference
+
+    model = build_student(StudentConfig(backbone="lcnet_050", head_channels=32, quality_head=True)).eval()
+    _randomise_norms(model)
+    x = torch.randn(2, 3, 128, 96, generator=torch.Generator().manual_seed(1))
+    fast = prepare_for_inference(model, x[:1])
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in fast.modules())
+    convs = [m.weight for m in fast.modules() if isinstance(m, nn.Conv2d)]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    with torch.no_grad():
+        (h0, q0), (h1, q1) = model.forward_with_quality(x), fast.forward_with_quality(x)
+    assert h1.shape == h0.shape == (2, 17, 32, 24)  # COCO-17 by default, stride 4
+    assert torch.allclose(h0, h1, atol=1e-5) and torch.allclose(q0, q1, atol=1e-5)
+    assert abs(h1.flip(3).numpy() - h0.flip(3).numpy()).max() < 1e-5
