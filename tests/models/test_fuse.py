@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from lqpose.models.fuse import fuse_conv_bn
+from lqpose.models.fuse import fuse_conv_bn, prepare_for_inference
 from lqpose.models.student import StudentConfig, build_student
 
 
@@ -60,8 +60,6 @@ def test_a_wrong_fold_is_caught_logged_and_the_model_returned_unfused(caplog):
 def test_prepare_for_inference_folds_and_keeps_weights_channels_last_with_the_same_outputs():
     """What `lqpose.load` runs: no norm left, every conv weight NHWC (oneDNN's native layout), heatmaps and the
     quality score as before, and the heatmaps flip and convert to numpy as a contiguous tensor would."""
-    from lqpose.models.fuse import prepare_for_inference
-
     model = build_student(StudentConfig(backbone="lcnet_050", head_channels=32, quality_head=True)).eval()
     _randomise_norms(model)
     x = torch.randn(2, 3, 128, 96, generator=torch.Generator().manual_seed(1))
@@ -74,3 +72,13 @@ def test_prepare_for_inference_folds_and_keeps_weights_channels_last_with_the_sa
     assert h1.shape == h0.shape == (2, 17, 32, 24)  # COCO-17 by default, stride 4
     assert torch.allclose(h0, h1, atol=1e-5) and torch.allclose(q0, q1, atol=1e-5)
     assert abs(h1.flip(3).numpy() - h0.flip(3).numpy()).max() < 1e-5
+    # the trained model keeps its norms and its NCHW weights
+    assert any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    assert model.head is not fast.head
+
+
+def test_prepare_for_inference_leaves_a_model_it_cannot_fold_untouched():
+    model = _NormNotAfterConv().eval()
+    fast = prepare_for_inference(model, torch.randn(1, 4, 8, 8))
+    assert fast is not model and model.conv.weight.is_contiguous()
+    assert fast.conv.weight.is_contiguous(memory_format=torch.channels_last)

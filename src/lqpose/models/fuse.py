@@ -80,6 +80,8 @@ def fuse_conv_bn(model: nn.Module, example: torch.Tensor, atol: float = 1e-4) ->
 def prepare_for_inference(model: nn.Module, example: torch.Tensor) -> nn.Module:
     """`model` folded (checked on `example`, see fuse_conv_bn) with channels-last weights, in eval mode.
     Outputs equal the trained model's within float rounding; heatmaps come back channels-last strided, which
-    every consumer here (flip, decode via numpy) reads as is. For inference only: the copy is not for training."""
+    every consumer here (flip, decode via numpy) reads as is. `model` itself is left as it was."""
     fused, _ = fuse_conv_bn(model, example)
+    if fused is model:  # nothing folded: still hand back a copy, the layout change below works in place
+        fused = copy.deepcopy(model)
     return fused.to(memory_format=torch.channels_last)
