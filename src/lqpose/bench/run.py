@@ -14,7 +14,6 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..data.readers import PoseSet, read_coco, read_detections
 from ..data.records import Instance
@@ -22,8 +21,8 @@ from ..engine.checkpoint import load_student_checkpoint
 from ..engine.evaluate import predict, score
 from ..keypoints import SPECS, joint_mapping, map_keypoints
 from ..metrics.coco import per_keypoint_similarity
-from ..models.fuse import prepare_for_inference
-from ..models.student import count_flops, count_parameters
+from ..models.fuse import check_input, prepare_for_inference
+from ..models.student import count_parameters
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +49,13 @@ def predictions_file(folder: Path, key: str) -> Path:
 
 
 class CheckpointModel:
-    """A student checkpoint run as `lqpose.load` runs it (BatchNorm folded, channels-last); `params` and `gflops`
-    are its size as trained, counted before the fold, the figures a model card quotes."""
+    """A student checkpoint run as `lqpose.load` runs it (BatchNorm folded, channels-last); `params` is its size as
+    trained, counted before the fold (the figure a model card quotes; the fold leaves the FLOPs as they were)."""
 
     def __init__(self, path: str, device: str = "cpu", flip_test: bool = True, batch_size: int = 32):
         model, self.spec, self.codec = load_student_checkpoint(path, device)
-        self.params, self.gflops = count_parameters(model), count_flops(model, tuple(self.codec.input_size))
-        w, h = self.codec.input_size
-        example = torch.randn(1, 3, h, w, generator=torch.Generator().manual_seed(0)).to(device)
-        self.model = prepare_for_inference(model, example)
+        self.params = count_parameters(model)
+        self.model = prepare_for_inference(model, check_input(self.codec.input_size, device))
         self.name = Path(path).parent.name + "/" + Path(path).stem if Path(path).parent.name else Path(path).stem
         self.flip_test, self.batch_size = flip_test, batch_size
 
@@ -87,7 +84,7 @@ class OnnxModel(CheckpointModel):
         self.model = OnnxPoseModel(path)
         self.spec, self.codec = self.model.spec, self.model.codec
         self.name = Path(path).stem + ".onnx"
-        self.params = self.gflops = None  # an ONNX graph is already folded: no as-trained size to report
+        self.params = None  # an ONNX graph is already folded: no as-trained size to report
         self.flip_test, self.batch_size = flip_test, batch_size
 
 

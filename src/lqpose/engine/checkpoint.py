@@ -129,9 +129,7 @@ def load_student_checkpoint(path: str | Path, device: str | torch.device = "cpu"
     data = cfg.get("data", {})
     codec = codec_for(tuple(data.get("input_size", (192, 256))), data.get("sigma") or None)
     if for_inference:
-        from ..models.fuse import prepare_for_inference
+        from ..models.fuse import check_input, prepare_for_inference
 
-        w, h = codec.input_size
-        example = torch.randn(1, 3, h, w, generator=torch.Generator().manual_seed(0)).to(device)
-        model = prepare_for_inference(model, example)
+        model = prepare_for_inference(model, check_input(codec.input_size, device))
     return model, spec, codec

@@ -77,6 +77,13 @@ def fuse_conv_bn(model: nn.Module, example: torch.Tensor, atol: float = 1e-4) ->
     return fused, folded
 
 
+def check_input(input_size: tuple[int, int], device: str | torch.device = "cpu") -> torch.Tensor:
+    """A seeded random batch of one at (width, height): what a fold is checked on when no real crop is at hand,
+    the same every time so a refused fold is reproducible."""
+    w, h = input_size
+    return torch.randn(1, 3, h, w, generator=torch.Generator().manual_seed(0)).to(device)
+
+
 def prepare_for_inference(model: nn.Module, example: torch.Tensor) -> nn.Module:
     """`model` folded (checked on `example`, see fuse_conv_bn) with channels-last weights, in eval mode.
     Outputs equal the trained model's within float rounding; heatmaps come back channels-last strided, which
