@@ -228,12 +228,12 @@ def tables(runs: dict, costs: dict, severities: list[int], families: bool = True
     return "\n".join(lines)
 
 
-def replace_block(path: Path, text: str) -> None:
-    """Replace the text between the results markers of a markdown file (atomically)."""
+def replace_block(path: Path, text: str, block: str = "results") -> None:
+    """Replace the text between the `block` markers of a markdown file (atomically)."""
     src = path.read_text()
-    pattern = re.compile(r"(<!-- results:start -->\n).*?(<!-- results:end -->)", re.S)
+    pattern = re.compile(rf"(<!-- {re.escape(block)}:start -->\n).*?(<!-- {re.escape(block)}:end -->)", re.S)
     if not pattern.search(src):
-        raise ValueError(f"{path}: no <!-- results:start --> / <!-- results:end --> markers")
+        raise ValueError(f"{path}: no <!-- {block}:start --> / <!-- {block}:end --> markers")
     write_text(path, pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(2), src))
 
 
@@ -256,6 +256,11 @@ def main() -> None:
     parser.add_argument("--severities", default="1,3,5")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write-docs", action="store_true", help="update docs/results.md and the README block")
+    parser.add_argument(
+        "--block",
+        default="results",
+        help="which marked block --write-docs rewrites (<!-- BLOCK:start --> ... <!-- BLOCK:end -->)",
+    )
     args = parser.parse_args()
     shared, out = Path(args.shared), Path(args.out)
     severities = [int(s) for s in args.severities.split(",")]
@@ -312,8 +317,8 @@ def main() -> None:
     print(text)
     if args.write_docs:
         root = Path(__file__).resolve().parents[1]
-        replace_block(root / "docs/results.md", text)
-        replace_block(root / "README.md", tables(runs, costs, severities, families=False, **extra))
+        replace_block(root / "docs/results.md", text, args.block)
+        replace_block(root / "README.md", tables(runs, costs, severities, families=False, **extra), args.block)
         print("updated docs/results.md and README.md")
 
 

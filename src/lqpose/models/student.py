@@ -18,6 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .cspdarknet import VARIANTS as YOLOX_VARIANTS
+from .cspdarknet import build_cspdarknet, load_yolox_onnx
+
 
 @dataclass
 class StudentConfig:
@@ -26,7 +29,7 @@ class StudentConfig:
     head_channels: int = 64
     num_keypoints: int = 17
     pretrained: bool = False  # True downloads ImageNet weights through timm (needs internet)
-    weights: str | None = None  # local backbone weights file (timm/safetensors state dict)
+    weights: str | None = None  # local backbone weights: timm/safetensors state dict, or a YOLOX .onnx detector
     quality_head: bool = False  # a tiny head that scores the input's quality (kept at inference)
 
 
@@ -92,13 +95,20 @@ class Student(nn.Module):
     def __init__(self, cfg: StudentConfig):
         super().__init__()
         self.cfg = cfg
-        kwargs = {"feature_location": ""} if cfg.backbone.startswith("hrnet") else {}
-        out_indices = (1, 2, 3, 4)  # strides 4, 8, 16, 32
-        self.backbone = timm.create_model(
-            cfg.backbone, pretrained=cfg.pretrained, features_only=True, out_indices=out_indices, **kwargs
-        )
-        if cfg.weights:
-            load_backbone_weights(self.backbone, cfg.weights)
+        if cfg.backbone in YOLOX_VARIANTS:  # YOLOX's CSPDarknet: starts from a local YOLOX detector (.onnx)
+            if cfg.pretrained:
+                raise ValueError(f"model.pretrained cannot download {cfg.backbone}: give model.weights a YOLOX .onnx")
+            self.backbone = build_cspdarknet(cfg.backbone)
+            if cfg.weights:
+                load_yolox_onnx(self.backbone, cfg.weights)
+        else:
+            kwargs = {"feature_location": ""} if cfg.backbone.startswith("hrnet") else {}
+            out_indices = (1, 2, 3, 4)  # strides 4, 8, 16, 32
+            self.backbone = timm.create_model(
+                cfg.backbone, pretrained=cfg.pretrained, features_only=True, out_indices=out_indices, **kwargs
+            )
+            if cfg.weights:
+                load_backbone_weights(self.backbone, cfg.weights)
         channels = self.backbone.feature_info.channels()
         if cfg.head == "fuse":
             self.head = FuseHead(channels, cfg.head_channels, cfg.num_keypoints)
