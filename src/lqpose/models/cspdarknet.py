@@ -229,28 +229,23 @@ def load_yolox_onnx(backbone: CSPDarknet, path: str | Path, input_hw: tuple[int,
                 f"{path}: conv {i} has shape {tuple(weight.shape)}, the backbone expects "
                 f"{tuple(block.conv.weight.shape)} (a different YOLOX size?)"
             )
-        w = torch.from_numpy(weight.copy())
+        w, b = torch.from_numpy(weight.copy()), torch.from_numpy(bias.copy())
         if i == 0:  # stem: BGR 0-255 input -> RGB ImageNet-normalised input
-            w = _absorb_input_normalisation(w)
-            bias = bias + _stem_bias_offset(torch.from_numpy(weight.copy())).numpy()
+            w, b = _stem_for_normalised_rgb(w, b)
         block.conv.weight.data.copy_(w)
-        biases.append(torch.from_numpy(bias.copy()))
+        biases.append(b)
     _calibrate_bn(backbone, order, biases, calibration_images(input_hw))
     return len(order)
 
 
-def _bgr_index() -> list[int]:
-    return [p * 3 + c for p in range(4) for c in (2, 1, 0)]  # RGB slot k takes the BGR weight at this index
-
-
-def _absorb_input_normalisation(w: torch.Tensor) -> torch.Tensor:
-    """Stem weights for RGB normalised input: x_bgr255[c] = STD[c] * x[c] + MEAN[c] (both in 0-255 units)."""
-    return w[:, _bgr_index()] * _SCALE_RGB.repeat(4)[None, :, None, None]
-
-
-def _stem_bias_offset(w: torch.Tensor) -> torch.Tensor:
-    """The constant the mean adds (exact everywhere: the stem pads with the normalised value of black)."""
-    return (w[:, _bgr_index()] * _OFFSET_RGB.repeat(4)[None, :, None, None]).sum(dim=(1, 2, 3))
+def _stem_for_normalised_rgb(w: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stem weight and bias for RGB normalised input, given the detector's for BGR 0-255 input:
+    x_bgr255[c] = STD[c] * x[c] + MEAN[c] (0-255 units), so STD scales the weights and MEAN becomes a constant
+    added to the bias (exact everywhere: the stem pads with the normalised value of black)."""
+    bgr_index = [p * 3 + c for p in range(4) for c in (2, 1, 0)]  # RGB slot k takes the BGR weight at this index
+    w_rgb = w[:, bgr_index]
+    scale, offset = _SCALE_RGB.repeat(4)[None, :, None, None], _OFFSET_RGB.repeat(4)[None, :, None, None]
+    return w_rgb * scale, b + (w_rgb * offset).sum(dim=(1, 2, 3))
 
 
 @torch.no_grad()
