@@ -130,3 +130,22 @@ def test_foreign_safetensors_and_missing_output_are_refused(student_ckpt, tmp_pa
         load_student_checkpoint(tmp_path / "junk.safetensors")
     assert main(["export", str(student_ckpt)]) == 1
     assert "give --onnx OUT.onnx and/or --safetensors" in capsys.readouterr().err
+
+
+def test_onnx_keeps_the_crop_input_norm(tmp_path):
+    torch.manual_seed(0)
+    model = build_student(StudentConfig(head_channels=32, input_norm="crop")).eval()
+    from lqpose.keypoints import COCO17
+
+    keypoints = {"name": "coco", "names": list(COCO17.names), "skeleton": [list(p) for p in COCO17.skeleton]}
+    config = {"model": {"head_channels": 32, "input_norm": "crop"}, "data": {"input_size": [96, 128], "sigma": 2.0}}
+    path = tmp_path / "student.pt"
+    save_checkpoint(path, export_student({"model": model.state_dict(), "config": config, "keypoints": keypoints}))
+    ort_model = OnnxPoseModel(export_onnx(path, tmp_path / "s.onnx"))
+    x = torch.randn(3, 3, 128, 96) * 0.2 - 1.8  # a dark, flat crop: the standardisation is what the output rests on
+    with torch.no_grad():
+        hm_t = load_student_checkpoint(path)[0](x)
+    hm_o, _ = ort_model.forward_with_quality(x)
+    assert float((hm_o - hm_t).abs().max()) < 1e-4
+    hm_bright, _ = ort_model.forward_with_quality(x * 5)
+    assert float((hm_bright - hm_o).abs().max()) < 1e-4  # the graph standardises: exposure does not matter

@@ -87,3 +87,46 @@ def test_shipped_chain_yaml_is_the_default():
 
     path = Path(__file__).resolve().parents[2] / "configs" / "chain.yaml"
     assert load_config(ChainConfig, path) == ChainConfig()
+
+
+def test_extreme_low_light_is_off_by_default_and_leaves_earlier_chains_unchanged(astronaut):
+    # extreme_low_light_prob=0 draws nothing extra from the rng, so every earlier config samples the same ops
+    rng_a, rng_b = np.random.default_rng(7), np.random.default_rng(7)
+    a = [sample_chain((300, 200, 3), rng_a, ChainConfig()) for _ in range(50)]
+    b = [sample_chain((300, 200, 3), rng_b, ChainConfig(extreme_low_light_prob=0.0)) for _ in range(50)]
+    assert a == b
+    scales = [op["scale"] for ops in a for op in ops if op["op"] == "low_light"]
+    assert scales and min(scales) >= 0.05
+
+
+def test_extreme_low_light_leaves_an_exlpose_dark_noisy_trace(astronaut):
+    cfg = ChainConfig(low_light_prob=1.0, extreme_low_light_prob=1.0, second_prob=0.0)
+    cfg.first.blur_prob = cfg.first.resize_prob = cfg.first.noise_prob = cfg.first.compression_prob = 0.0
+    rng = np.random.default_rng(0)
+    means, stds = [], []
+    for _ in range(20):
+        ops = sample_chain(astronaut.shape, rng, cfg)
+        (op,) = ops
+        assert op["op"] == "low_light" and 3e-4 <= op["scale"] <= 0.02
+        assert op["scale"] * 0.1 * 0.999 <= op["read"] <= op["scale"] * 1.001  # noise relative to the light
+        out = replay_chain(astronaut, ops)
+        means.append(out.mean())
+        stds.append(out.astype(np.float32).std())
+    # ExLPose's low-light frames average 0.2-0.3 of 255; the darkest draws here reach that, the brightest stay
+    # far below the ordinary night stage's 5 % floor (an sRGB mean of ~50 on this photo)
+    assert min(means) < 1.0 and max(means) < 30.0
+    assert all(s > 0 for s in stds)  # never a blank frame: a trace of the scene and its noise is left
+
+
+def test_an_extreme_night_stage_is_the_frames_only_noise_and_no_codec_follows():
+    cfg = ChainConfig(low_light_prob=1.0, extreme_low_light_prob=1.0)
+    cfg.first.noise_prob = cfg.second.noise_prob = cfg.first.compression_prob = cfg.second.compression_prob = 1.0
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        kinds = [op["op"] for op in sample_chain((120, 90, 3), rng, cfg)]
+        after = kinds[kinds.index("low_light") + 1 :]
+        assert not {"gaussian_noise", "shot_noise", "sensor_noise", "jpeg", "webp"} & set(after), kinds
+    ordinary = ChainConfig(low_light_prob=1.0, shuffle_prob=0.0)
+    ordinary.first.noise_prob = 1.0
+    kinds = [op["op"] for op in sample_chain((120, 90, 3), np.random.default_rng(1), ordinary)]
+    assert kinds[kinds.index("low_light") + 1] in ("gaussian_noise", "shot_noise", "sensor_noise")

@@ -3,7 +3,7 @@ import torch
 
 from lqpose.engine.evaluate import flip_heatmaps
 from lqpose.keypoints import COCO17
-from lqpose.models.student import StudentConfig, build_student, count_flops, count_parameters
+from lqpose.models.student import StudentConfig, build_student, count_flops, count_parameters, standardize_crop
 
 
 @pytest.mark.parametrize("backbone, head", [("lcnet_050", "fuse"), ("mobilenetv3_small_100", "fuse"),
@@ -55,3 +55,27 @@ def test_no_download_by_default(monkeypatch):
     monkeypatch.setattr("lqpose.models.student.timm.create_model", spy)
     build_student(StudentConfig())
     assert seen["pretrained"] is False
+
+
+def test_crop_input_norm_makes_the_student_blind_to_exposure_and_white_balance():
+    torch.manual_seed(0)
+    model = build_student(StudentConfig(head_channels=32, input_norm="crop", quality_head=True)).eval()
+    x = torch.randn(2, 3, 128, 96)
+    gain = torch.tensor([0.2, 0.3, 0.5]).view(1, 3, 1, 1)  # a darker frame with a colour cast (contrast >> eps)
+    offset = torch.tensor([-2.0, -1.9, -1.7]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        hm, q = model.forward_with_quality(x)
+        hm_dark, q_dark = model.forward_with_quality(x * gain + offset)
+        plain = build_student(StudentConfig(head_channels=32, quality_head=True)).eval()
+        plain.load_state_dict(model.state_dict())
+        plain_change = float((plain(x) - plain(x * gain + offset)).abs().max())
+    change = float((hm - hm_dark).abs().max())
+    assert change < 1e-4 and torch.allclose(q, q_dark, atol=1e-5)
+    assert plain_change > 100 * change  # the same weights without it do see the change
+    flat = torch.full((1, 3, 128, 96), -1.5)
+    assert float(standardize_crop(flat).abs().max()) == 0.0  # a flat crop stays flat, no 1/0
+
+
+def test_unknown_input_norm_is_refused():
+    with pytest.raises(ValueError, match="model.input_norm must be"):
+        build_student(StudentConfig(input_norm="per-pixel"))

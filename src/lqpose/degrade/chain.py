@@ -66,11 +66,51 @@ class ChainConfig:
     shuffle_prob: float = 0.3
     low_light_prob: float = 0.15
     low_light_scale: tuple[float, float] = (0.05, 0.6)
+    # Of the night stages, the share at extreme light (ExLPose-like, mean pixel < 1 of 255): the light scale is
+    # drawn log-uniform from extreme_scale and the sensor noise is set relative to it (read noise from a tenth
+    # of the light scale to all of it), so after 8-bit quantisation a noisy trace of the person is left. The
+    # chain's later noise and compression stages are skipped: that sensor noise is the frame's noise, and a codec
+    # on a frame this dark leaves flat blocks (ExLPose's frames are lossless; a camera that compresses applies
+    # its gain first, which the ordinary night stage covers). 0 = off, the default, which leaves the sampled
+    # ops of every earlier config unchanged.
+    extreme_low_light_prob: float = 0.0
+    extreme_scale: tuple[float, float] = (3e-4, 0.02)
+    extreme_read: tuple[float, float] = (0.1, 1.0)  # read-noise std / light scale, log-uniform
+    extreme_gain: tuple[float, float] = (0.01, 0.2)  # shot-noise gain / light scale, log-uniform
     min_scale: float = 0.15  # the intermediate image never shrinks below this fraction of the input
 
 
 def _u(rng: np.random.Generator, lo_hi: tuple[float, float], digits: int = 4) -> float:
     return round(float(rng.uniform(lo_hi[0], lo_hi[1])), digits)
+
+
+def _log_u(rng: np.random.Generator, lo_hi: tuple[float, float]) -> float:
+    return float(f"{np.exp(rng.uniform(np.log(lo_hi[0]), np.log(lo_hi[1]))):.4g}")
+
+
+def _low_light_op(cfg: ChainConfig, rng: np.random.Generator) -> tuple[dict, bool]:
+    """The night stage: a dim scene (linear light x scale, gamma) and the sensor noise it brings; and whether
+    it was drawn at extreme light."""
+    if cfg.extreme_low_light_prob > 0 and rng.random() < cfg.extreme_low_light_prob:
+        scale = _log_u(rng, cfg.extreme_scale)
+        return {
+            "op": "low_light",
+            "scale": scale,
+            "gamma": _u(rng, (1.0, 1.3)),
+            "gain": float(f"{scale * _log_u(rng, cfg.extreme_gain):.4g}"),
+            "read": float(f"{scale * _log_u(rng, cfg.extreme_read):.4g}"),
+            "corr": 0.6,
+            "seed": _seed(rng),
+        }, True
+    return {
+        "op": "low_light",
+        "scale": _u(rng, cfg.low_light_scale),
+        "gamma": _u(rng, (1.0, 1.3)),
+        "gain": _u(rng, (0.001, 0.01), 5),
+        "read": _u(rng, (0.001, 0.006), 5),
+        "corr": 0.6,
+        "seed": _seed(rng),
+    }, False
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -118,6 +158,7 @@ def sample_chain(shape: tuple, rng: np.random.Generator, config: ChainConfig | N
     h0, w0 = shape[:2]
     h, w = h0, w0
     ops: list[dict] = []
+    extreme = False  # an extreme night stage was drawn: no further noise or compression stages
     rounds = [cfg.first] + ([cfg.second] if rng.random() < cfg.second_prob else [])
     for i, r in enumerate(rounds):
         stages = ["blur", "resize", "noise", "compression"]
@@ -136,22 +177,13 @@ def sample_chain(shape: tuple, rng: np.random.Generator, config: ChainConfig | N
                     mode = str(rng.choice(list(INTERPOLATIONS)))
                     ops.append({"op": "resize", "width": nw, "height": nh, "interpolation": mode})
                     h, w = nh, nw
-            elif stage == "noise" and rng.random() < r.noise_prob:
+            elif stage == "noise" and not extreme and rng.random() < r.noise_prob:
                 ops.append(_noise_op(r, rng))
-            elif stage == "compression" and rng.random() < r.compression_prob:
+            elif stage == "compression" and not extreme and rng.random() < r.compression_prob:
                 ops.append(_compression_op(r, rng))
             elif stage == "low_light":
-                ops.append(
-                    {
-                        "op": "low_light",
-                        "scale": _u(rng, cfg.low_light_scale),
-                        "gamma": _u(rng, (1.0, 1.3)),
-                        "gain": _u(rng, (0.001, 0.01), 5),
-                        "read": _u(rng, (0.001, 0.006), 5),
-                        "corr": 0.6,
-                        "seed": _seed(rng),
-                    }
-                )
+                op, extreme = _low_light_op(cfg, rng)
+                ops.append(op)
     if (h, w) != (h0, w0):
         mode = str(rng.choice(list(INTERPOLATIONS)))
         ops.append({"op": "resize", "width": w0, "height": h0, "interpolation": mode})

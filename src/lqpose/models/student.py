@@ -31,6 +31,10 @@ class StudentConfig:
     pretrained: bool = False  # True downloads ImageNet weights through timm (needs internet)
     weights: str | None = None  # local backbone weights: timm/safetensors state dict, or a YOLOX .onnx detector
     quality_head: bool = False  # a tiny head that scores the input's quality (kept at inference)
+    # "imagenet": the input as normalised (ImageNet mean/std). "crop": also standardise each crop per channel
+    # inside the network, so exposure, gain and white balance do not reach the backbone (night, ExLPose-like
+    # light); part of the model, hence of every path that runs it: training, eval, inference, ONNX.
+    input_norm: str = "imagenet"
 
 
 def _conv_bn_relu(cin: int, cout: int, k: int = 3) -> nn.Sequential:
@@ -91,9 +95,19 @@ class QualityHead(nn.Module):
         return torch.sigmoid(self.mlp(deepest.mean(dim=(2, 3)))).squeeze(1)
 
 
+def standardize_crop(x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
+    """Per-image, per-channel zero mean and unit variance. `eps` (a variance, in ImageNet-normalised units, where
+    one 8-bit level is ~0.017) caps the gain at 100x, so a flat crop stays flat instead of blowing up its noise."""
+    mean = x.mean(dim=(2, 3), keepdim=True)
+    centred = x - mean
+    return centred / torch.sqrt(centred.square().mean(dim=(2, 3), keepdim=True) + eps)
+
+
 class Student(nn.Module):
     def __init__(self, cfg: StudentConfig):
         super().__init__()
+        if cfg.input_norm not in ("imagenet", "crop"):
+            raise ValueError(f"model.input_norm must be 'imagenet' or 'crop', got {cfg.input_norm!r}")
         self.cfg = cfg
         if cfg.backbone in YOLOX_VARIANTS:  # YOLOX's CSPDarknet: starts from a local YOLOX detector (.onnx)
             if cfg.pretrained:
@@ -128,7 +142,7 @@ class Student(nn.Module):
 
     def forward_features(self, x: torch.Tensor) -> dict[str, object]:
         """Backbone features (strides 4..32), the head's stride-4 feature, the heatmaps (and the quality)."""
-        feats = self.backbone(x)
+        feats = self.backbone(self.prepare_input(x))
         head_feat = self.head.features(feats)
         out = {"features": feats, "head_feature": head_feat, "heatmaps": self.head.final(head_feat)}
         if self.quality is not None:
@@ -137,12 +151,15 @@ class Student(nn.Module):
 
     def forward_with_quality(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Heatmaps and, when the model has a quality head, the per-image quality score."""
-        feats = self.backbone(x)
+        feats = self.backbone(self.prepare_input(x))
         heatmaps = self.head.final(self.head.features(feats))
         return heatmaps, (self.quality(feats[-1]) if self.quality is not None else None)
 
+    def prepare_input(self, x: torch.Tensor) -> torch.Tensor:
+        return standardize_crop(x) if self.cfg.input_norm == "crop" else x
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head.final(self.head.features(self.backbone(x)))
+        return self.head.final(self.head.features(self.backbone(self.prepare_input(x))))
 
 
 def load_backbone_weights(backbone: nn.Module, path: str | Path) -> None:
