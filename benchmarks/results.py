@@ -1,6 +1,7 @@
 """The results table of the default model (docs/results.md, README): lqpose's CKD student, baseline student
 and WQ teacher against MoveNet Lightning and MediaPipe BlazePose-full, on LSPET test (im09501-im10000) and
-COCO-MINI val (12 limb joints), clean and under the benchmark's LQ grid and mixed chains, with GT boxes.
+COCO-MINI val (12 limb joints), clean and under the benchmark's LQ grid and mixed chains, and on the real
+low-light ExLPose sample as captured, with GT boxes.
 
 Everything printed comes from this run. Predictions are cached under --out per model and split, so a rerun
 only computes what is missing; a student's cache (and its ONNX export) is keyed by the checkpoint's content
@@ -37,6 +38,8 @@ from lqpose.models.student import count_flops
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 MOVENET = "models/movenet/lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite"
+EXLPOSE = "mmpose-samples/exlpose/test_exlpose.json"
+REAL_LOW_LIGHT = "ExLPose sample (real low light)"
 FACE = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
 
 
@@ -56,18 +59,33 @@ def coco_mini_limbs(shared: Path):
     return gt
 
 
-def build_benches(out: Path, shared: Path, severities: list[int], workers: int) -> dict[str, Path]:
+def build_benches(out: Path, shared: Path, severities: list[int], workers: int, exlpose: str) -> dict[str, Path]:
+    """The two graded sets (clean + the LQ grid + mixed chains) and, when `exlpose` names its annotation file,
+    the real low-light frames as captured (one "real" split)."""
     benches = {"LSPET test": out / "bench_lspet", "COCO-MINI val (limbs)": out / "bench_coco_mini"}
     sources = {
-        "LSPET test": (lambda: read_lspet(shared / "lspet", "test"), shared / "lspet"),
-        "COCO-MINI val (limbs)": (lambda: coco_mini_limbs(shared), shared / "coco-mini/val2017"),
+        "LSPET test": (lambda: read_lspet(shared / "lspet", "test"), shared / "lspet", "lspet"),
+        "COCO-MINI val (limbs)": (lambda: coco_mini_limbs(shared), shared / "coco-mini/val2017", "coco"),
     }
+    if exlpose:
+        benches[REAL_LOW_LIGHT] = out / "bench_exlpose"
+        sources[REAL_LOW_LIGHT] = (lambda: read_coco(exlpose), Path(exlpose).parent, "exlpose")
     for name, path in benches.items():
         print(f"benchmark {name}: {path}", flush=True)
-        read, images = sources[name]
-        make_bench(read(), path, "lspet" if "LSPET" in name else "coco", None, severities, mixed=2,
-                   workers=workers, progress=True, images_dir=images)  # fmt: skip
+        read, images, dataset = sources[name]
+        make_bench(read(), path, dataset, None, severities, mixed=2, workers=workers, progress=True,
+                   images_dir=images)  # fmt: skip
     return benches
+
+
+def real_table(bench_name: str, run: dict) -> list[str]:
+    """A real-capture set has one split, the images as they are: PCK@0.2 and OKS AP per model."""
+    lines = [f"### {bench_name} ({len(run['people'])} people, ground-truth boxes, the frames as captured)", "",
+             "| model | PCK@0.2 | AP |", "| --- | ---: | ---: |"]  # fmt: skip
+    for model, scores in run["scores"].items():
+        pck, ap = summarize(scores, "PCK@0.2")["real"], summarize(scores, "AP")["real"]
+        lines.append(f"| {model} | {_f(pck)} | {_f(ap)} |")
+    return [*lines, ""]
 
 
 def cached_predictions(bench: Path, model, folder: Path) -> PredictionsModel:
@@ -194,6 +212,8 @@ def type_tables(runs: dict, types: list[str], note: str) -> list[str]:
 def tables(runs: dict, costs: dict, severities: list[int], families: bool = True,
            recipes: dict[str, list[str]] | None = None, pairs: list[tuple[str, str]] | None = None,
            types: list[str] | None = None, types_note: str = "") -> str:  # fmt: skip
+    real = {name: run for name, run in runs.items() if name == REAL_LOW_LIGHT}
+    runs = {name: run for name, run in runs.items() if name not in real}
     lines = recipe_tables(runs, recipes, pairs) if recipes else []
     for bench_name, run in runs.items():
         lines += [f"### {bench_name} ({len(run['people'])} people, ground-truth boxes)", "",
@@ -216,6 +236,8 @@ def tables(runs: dict, costs: dict, severities: list[int], families: bool = True
         lines.append("")
     if types:
         lines += type_tables(runs, types, types_note)
+    for bench_name, run in real.items():
+        lines += real_table(bench_name, run)
     lines += ["### Cost on this CPU (batch 1, one forward pass per person, no flip; 50 real LSPET crops)", "",
               "| model | input | params (M) | GFLOPs | torch ms/person | ONNX Runtime ms/person "
               "| own runtime ms/person |",
@@ -250,6 +272,8 @@ def main() -> None:
     parser.add_argument("--types-note", default="selected types", help="what the --types have in common (a title)")
     parser.add_argument("--movenet", default=str(SHARED / MOVENET), help="MoveNet .tflite ('' to leave it out)")
     parser.add_argument("--no-mediapipe", action="store_true")
+    parser.add_argument("--exlpose", default=str(SHARED / EXLPOSE),
+                        help="ExLPose annotation json (real low light, as captured; '' to leave it out)")  # fmt: skip
     parser.add_argument("--shared", default=str(SHARED))
     parser.add_argument("--out", default="runs/results")
     parser.add_argument("--onnx-dir", help="exported students, NAME.onnx (default: OUT/onnx)")
@@ -279,7 +303,7 @@ def main() -> None:
     types = [t for t in args.types.split(",") if t]
     if set(types) - set(DEGRADATIONS):
         parser.error(f"--types: unknown degradation types {sorted(set(types) - set(DEGRADATIONS))}")
-    benches = build_benches(out, shared, severities, args.workers)
+    benches = build_benches(out, shared, severities, args.workers, args.exlpose)
 
     students = {}
     for name, path in student_paths.items():
