@@ -39,7 +39,6 @@ from lqpose.models.student import count_flops
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 MOVENET = "models/movenet/lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite"
 EXLPOSE = "mmpose-samples/exlpose/test_exlpose.json"
-REAL_LOW_LIGHT = "ExLPose sample (real low light)"
 FACE = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
 
 
@@ -68,14 +67,19 @@ def build_benches(out: Path, shared: Path, severities: list[int], workers: int, 
         "COCO-MINI val (limbs)": (lambda: coco_mini_limbs(shared), shared / "coco-mini/val2017", "coco"),
     }
     if exlpose:
-        benches[REAL_LOW_LIGHT] = out / "bench_exlpose"
-        sources[REAL_LOW_LIGHT] = (lambda: read_coco(exlpose), Path(exlpose).parent, "exlpose")
+        benches["ExLPose sample (real low light)"] = out / "bench_exlpose"
+        sources["ExLPose sample (real low light)"] = (lambda: read_coco(exlpose), Path(exlpose).parent, "exlpose")
     for name, path in benches.items():
         print(f"benchmark {name}: {path}", flush=True)
         read, images, dataset = sources[name]
         make_bench(read(), path, dataset, None, severities, mixed=2, workers=workers, progress=True,
                    images_dir=images)  # fmt: skip
     return benches
+
+
+def is_real(run: dict) -> bool:
+    """A real-capture set: every model was scored on the one "real" split (the frames as captured)."""
+    return all(set(scores) == {"real"} for scores in run["scores"].values())
 
 
 def real_table(bench_name: str, run: dict) -> list[str]:
@@ -212,7 +216,7 @@ def type_tables(runs: dict, types: list[str], note: str) -> list[str]:
 def tables(runs: dict, costs: dict, severities: list[int], families: bool = True,
            recipes: dict[str, list[str]] | None = None, pairs: list[tuple[str, str]] | None = None,
            types: list[str] | None = None, types_note: str = "") -> str:  # fmt: skip
-    real = {name: run for name, run in runs.items() if name == REAL_LOW_LIGHT}
+    real = {name: run for name, run in runs.items() if is_real(run)}
     runs = {name: run for name, run in runs.items() if name not in real}
     lines = recipe_tables(runs, recipes, pairs) if recipes else []
     for bench_name, run in runs.items():

@@ -12,19 +12,21 @@ from lqpose.models.ckd import export_student
 from lqpose.models.student import StudentConfig, build_student
 
 
-@pytest.fixture(scope="module")
-def student_ckpt(tmp_path_factory):
+def save_tiny_student(path, **model_config):
+    """A random-weight COCO-17 student (head width 32, 128x96 input) saved as a deployable student.pt."""
     torch.manual_seed(0)
-    model = build_student(StudentConfig(head_channels=32, quality_head=True))
-    model.eval()
-    path = tmp_path_factory.mktemp("ckpt") / "student.pt"
+    model = build_student(StudentConfig(head_channels=32, **model_config)).eval()
     from lqpose.keypoints import COCO17
 
     keypoints = {"name": "coco", "names": list(COCO17.names), "skeleton": [list(p) for p in COCO17.skeleton]}
-    config = {"model": {"head_channels": 32, "quality_head": True}, "data": {"input_size": [96, 128], "sigma": 2.0}}
-    ckpt = {"model": model.state_dict(), "config": config, "keypoints": keypoints}
-    save_checkpoint(path, export_student(ckpt))
+    config = {"model": {"head_channels": 32, **model_config}, "data": {"input_size": [96, 128], "sigma": 2.0}}
+    save_checkpoint(path, export_student({"model": model.state_dict(), "config": config, "keypoints": keypoints}))
     return path
+
+
+@pytest.fixture(scope="module")
+def student_ckpt(tmp_path_factory):
+    return save_tiny_student(tmp_path_factory.mktemp("ckpt") / "student.pt", quality_head=True)
 
 
 def test_onnx_runtime_matches_torch_on_real_crops(student_ckpt, tmp_path, shared_data):
@@ -133,14 +135,7 @@ def test_foreign_safetensors_and_missing_output_are_refused(student_ckpt, tmp_pa
 
 
 def test_onnx_keeps_the_crop_input_norm(tmp_path):
-    torch.manual_seed(0)
-    model = build_student(StudentConfig(head_channels=32, input_norm="crop")).eval()
-    from lqpose.keypoints import COCO17
-
-    keypoints = {"name": "coco", "names": list(COCO17.names), "skeleton": [list(p) for p in COCO17.skeleton]}
-    config = {"model": {"head_channels": 32, "input_norm": "crop"}, "data": {"input_size": [96, 128], "sigma": 2.0}}
-    path = tmp_path / "student.pt"
-    save_checkpoint(path, export_student({"model": model.state_dict(), "config": config, "keypoints": keypoints}))
+    path = save_tiny_student(tmp_path / "student.pt", input_norm="crop")
     ort_model = OnnxPoseModel(export_onnx(path, tmp_path / "s.onnx"))
     x = torch.randn(3, 3, 128, 96) * 0.2 - 1.8  # a dark, flat crop: the standardisation is what the output rests on
     with torch.no_grad():

@@ -84,33 +84,28 @@ def _u(rng: np.random.Generator, lo_hi: tuple[float, float], digits: int = 4) ->
     return round(float(rng.uniform(lo_hi[0], lo_hi[1])), digits)
 
 
+def _sig4(v: float) -> float:
+    return float(f"{v:.4g}")
+
+
 def _log_u(rng: np.random.Generator, lo_hi: tuple[float, float]) -> float:
-    return float(f"{np.exp(rng.uniform(np.log(lo_hi[0]), np.log(lo_hi[1]))):.4g}")
+    return _sig4(np.exp(rng.uniform(np.log(lo_hi[0]), np.log(lo_hi[1]))))
 
 
 def _low_light_op(cfg: ChainConfig, rng: np.random.Generator) -> tuple[dict, bool]:
     """The night stage: a dim scene (linear light x scale, gamma) and the sensor noise it brings; and whether
-    it was drawn at extreme light."""
-    if cfg.extreme_low_light_prob > 0 and rng.random() < cfg.extreme_low_light_prob:
-        scale = _log_u(rng, cfg.extreme_scale)
-        return {
-            "op": "low_light",
-            "scale": scale,
-            "gamma": _u(rng, (1.0, 1.3)),
-            "gain": float(f"{scale * _log_u(rng, cfg.extreme_gain):.4g}"),
-            "read": float(f"{scale * _log_u(rng, cfg.extreme_read):.4g}"),
-            "corr": 0.6,
-            "seed": _seed(rng),
-        }, True
-    return {
-        "op": "low_light",
-        "scale": _u(rng, cfg.low_light_scale),
-        "gamma": _u(rng, (1.0, 1.3)),
-        "gain": _u(rng, (0.001, 0.01), 5),
-        "read": _u(rng, (0.001, 0.006), 5),
-        "corr": 0.6,
-        "seed": _seed(rng),
-    }, False
+    it was drawn at extreme light (its noise then scales with the light). Draw order: scale, gamma, gain, read,
+    seed, as before the extreme share existed."""
+    extreme = cfg.extreme_low_light_prob > 0 and rng.random() < cfg.extreme_low_light_prob
+    scale = _log_u(rng, cfg.extreme_scale) if extreme else _u(rng, cfg.low_light_scale)
+    gamma = _u(rng, (1.0, 1.3))
+    if extreme:
+        gain, read = _sig4(scale * _log_u(rng, cfg.extreme_gain)), _sig4(scale * _log_u(rng, cfg.extreme_read))
+    else:
+        gain, read = _u(rng, (0.001, 0.01), 5), _u(rng, (0.001, 0.006), 5)
+    op = {"op": "low_light", "scale": scale, "gamma": gamma, "gain": gain, "read": read, "corr": 0.6,
+          "seed": _seed(rng)}  # fmt: skip
+    return op, extreme
 
 
 def _seed(rng: np.random.Generator) -> int:
