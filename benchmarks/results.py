@@ -312,7 +312,8 @@ def main() -> None:
     students = {}
     for name, path in student_paths.items():
         m = CheckpointModel(path)
-        m.name, m.path = f"{name.replace(' ', '_')}-{sha256_file(Path(path))[:10]}", path  # cache key: the content
+        # cache key: the weights' content and the crop (rounds <= 10 were predicted with the plain bilinear crop)
+        m.name, m.path = f"{name.replace(' ', '_')}-{sha256_file(Path(path))[:10]}-aa", path
         students[name] = m
     peers = {}
     if args.movenet:

@@ -36,3 +36,44 @@ def test_image_and_keypoints_move_together(rotation, flip):
     found = [(out * xs).sum() / out.sum(), (out * ys).sum() / out.sum()]
     np.testing.assert_allclose(found, transform_points(point, m)[0], atol=0.35)
     np.testing.assert_allclose(transform_points(transform_points(point, m), invert(m)), point, atol=1e-3)
+
+
+def test_crop_that_keeps_or_enlarges_the_image_is_the_plain_warp():
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (120, 90, 3), np.uint8)
+    m = warp_matrix(np.array([45.0, 60.0]), np.array([72.0, 96.0]), 20.0, (144, 192))  # zoom 143/72 ~ 2
+    np.testing.assert_array_equal(crop(img, m, (144, 192)), crop(img, m, (144, 192), antialias=False))
+
+
+def test_shrinking_crop_averages_fine_texture_instead_of_aliasing_it():
+    # A one-pixel checkerboard shrunk 5x: the plain warp's 4-pixel footprint leaves a beat pattern (std ~ 44),
+    # a low-passed crop sees its mean grey.
+    ys, xs = np.mgrid[0:1000, 0:800]
+    img = np.repeat((((xs + ys) % 2) * 255).astype(np.uint8)[..., None], 3, 2)
+    m = warp_matrix(np.array([400.0, 500.0]), np.array([719.0, 959.0]), 0.0, (144, 192))  # zoom 143/719 ~ 0.2
+    plain = crop(img, m, (144, 192), antialias=False).astype(np.float64)
+    smooth = crop(img, m, (144, 192)).astype(np.float64)
+    assert plain.std() > 30
+    assert abs(smooth.mean() - 127.5) < 2 and smooth.std() < 3
+
+
+@pytest.mark.parametrize("rotation", [0.0, 35.0])
+def test_shrinking_crop_keeps_points_where_the_matrix_puts_them(rotation):
+    img = np.zeros((900, 700, 3), np.uint8)
+    img[596:605, 196:205] = 255  # a 9-px dot centred on (200, 600), near the image's left edge
+    m = warp_matrix(np.array([300.0, 450.0]), np.array([600.0, 800.0]), rotation, (144, 192))  # zoom ~ 0.24
+    out = crop(img, m, (144, 192)).astype(np.float64).sum(2)
+    ys, xs = np.mgrid[0 : out.shape[0], 0 : out.shape[1]]
+    found = [(out * xs).sum() / out.sum(), (out * ys).sum() / out.sum()]
+    np.testing.assert_allclose(found, transform_points(np.array([[200.0, 600.0]]), m)[0], atol=0.25)
+
+
+def test_shrinking_crop_outside_the_image_is_zero():
+    img = np.full((400, 300, 3), 200, np.uint8)
+    m = warp_matrix(np.array([1500.0, 1500.0]), np.array([600.0, 800.0]), 0.0, (144, 192))
+    assert not crop(img, m, (144, 192)).any()
+    # the box spans x -> [0, 600] and y -> [-200, 600]: the image fills crop columns 0..71 and rows 48..143
+    half = warp_matrix(np.array([300.0, 200.0]), np.array([600.0, 800.0]), 0.0, (144, 192))
+    out = crop(img, half, (144, 192))
+    assert out[56:136, :64].min() == 200  # a flat image stays flat under the blur
+    assert not out[:, 80:].any() and not out[:40].any() and not out[152:].any()
