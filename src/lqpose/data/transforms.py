@@ -84,27 +84,35 @@ def crop(img: np.ndarray, m: np.ndarray, output_size: tuple[int, int], antialias
 
     A bilinear warp reads 4 pixels per output pixel, so shrinking a large person (a 800-px-tall one into a
     192-px crop) point-samples it: fine texture and sensor noise alias into the crop instead of averaging out,
-    which a model trained on small (upsampled) people has never seen. With `antialias` (the default, used alike
-    by training, evaluation, inference and the benchmark) a shrinking crop first low-passes the part of the
-    image it reads with a Gaussian of sigma (1/zoom - 1) / 2 (as skimage's rescale does); crops that keep or
+    which a model trained on small (upsampled) people has never seen. With `antialias` (the default, shared by
+    training, evaluation, inference and the benchmark) a shrinking crop first low-passes the part of the image
+    it reads: one Gaussian-pyramid level (OpenCV's pyrDown) per halving, then a Gaussian of sigma
+    (1/zoom' - 1) / 2 for the remaining zoom' in (0.5, 1] (skimage's rescale rule), then the warp. The pyramid
+    keeps it cheap (~1.5 ms for an 800-px person, against ~6 ms for one wide Gaussian). Crops that keep or
     enlarge the image are the plain warp, bit for bit."""
     zoom = crop_zoom(m)
     if not antialias or zoom >= 1.0:
         return cv2.warpAffine(img, m, output_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    sigma = 0.5 * (1.0 / zoom - 1.0)
     w, h = output_size
     corners = transform_points(np.array([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1]], np.float32), invert(m))
-    pad = int(math.ceil(3.0 * sigma)) + 2  # the blur's reach plus the bilinear footprint
+    pad = int(math.ceil(5.0 / zoom))  # the filters' reach (pyramid ~2/zoom, Gaussian ~1.5/zoom) + bilinear
     x0 = max(int(math.floor(corners[:, 0].min())) - pad, 0)
     y0 = max(int(math.floor(corners[:, 1].min())) - pad, 0)
     x1 = min(int(math.ceil(corners[:, 0].max())) + pad + 1, img.shape[1])
     y1 = min(int(math.ceil(corners[:, 1].max())) + pad + 1, img.shape[0])
-    if x1 <= x0 or y1 <= y0:  # the crop lies wholly outside the image: all zeros either way
+    if x1 - x0 < 2 or y1 - y0 < 2:  # the crop lies (almost) wholly outside the image: the plain warp
         return cv2.warpAffine(img, m, output_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-    region = cv2.GaussianBlur(np.ascontiguousarray(img[y0:y1, x0:x1]), (0, 0), sigma)  # blur only what is read
-    shifted = m.astype(np.float32).copy()
-    shifted[:, 2] += m[:, :2].astype(np.float32) @ np.array([x0, y0], np.float32)  # region pixel -> crop pixel
-    return cv2.warpAffine(region, shifted, output_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    region = np.ascontiguousarray(img[y0:y1, x0:x1])  # filter only what the warp reads
+    levels = min(int(math.floor(math.log2(1.0 / zoom))), int(math.log2(min(region.shape[:2]))))
+    for _ in range(levels):
+        region = cv2.pyrDown(region)  # pixel i of a level sits on pixel 2i of the one above
+    sigma = 0.5 * (1.0 / (zoom * 2**levels) - 1.0)
+    if sigma > 0.01:
+        region = cv2.GaussianBlur(region, (0, 0), sigma)
+    f = 0.5**levels
+    to_region = np.array([[f, 0, -x0 * f], [0, f, -y0 * f]], np.float32)  # image pixel -> filtered-region pixel
+    return cv2.warpAffine(region, compose(m, invert(to_region)), output_size, flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT)  # fmt: skip
 
 
 def half_body(keypoints: np.ndarray, spec: KeypointSpec, aspect: float, rng: np.random.Generator):
