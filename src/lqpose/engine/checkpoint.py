@@ -51,7 +51,7 @@ def save_checkpoint(path: str | Path, payload: dict) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "weights" / "lqpose_lspet_yolox_nano_192x144.safetensors"
+DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "weights" / "lqpose_lspet_yolox_nano_256x192.safetensors"
 
 
 def default_model_path() -> Path:
