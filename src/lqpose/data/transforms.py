@@ -85,14 +85,22 @@ def crop(img: np.ndarray, m: np.ndarray, output_size: tuple[int, int], antialias
     A bilinear warp reads 4 pixels per output pixel, so shrinking a large person (a 800-px-tall one into a
     192-px crop) point-samples it: fine texture and sensor noise alias into the crop instead of averaging out,
     which a model trained on small (upsampled) people has never seen. With `antialias` (the default, shared by
-    training, evaluation, inference and the benchmark) a shrinking crop first low-passes the part of the image
-    it reads: one Gaussian-pyramid level (OpenCV's pyrDown) per halving, then a Gaussian of sigma
-    (1/zoom' - 1) / 2 for the remaining zoom' in (0.5, 1] (skimage's rescale rule), then the warp. The pyramid
-    keeps it cheap (~1.5 ms for an 800-px person, against ~6 ms for one wide Gaussian). Crops that keep or
-    enlarge the image are the plain warp, bit for bit."""
+    training, evaluation, inference and the benchmark) a shrinking crop warps a low-passed copy of the region it
+    reads instead (`low_passed_region`). Crops that keep or enlarge the image are the plain warp, bit for bit."""
     zoom = crop_zoom(m)
-    if not antialias or zoom >= 1.0:
-        return cv2.warpAffine(img, m, output_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    if antialias and zoom < 1.0:
+        img, m = low_passed_region(img, m, output_size, zoom)
+    return cv2.warpAffine(img, m, output_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+
+
+def low_passed_region(
+    img: np.ndarray, m: np.ndarray, output_size: tuple[int, int], zoom: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The part of `img` a shrinking crop (zoom < 1) reads, low-passed, with the affine that warps it to the same
+    crop: one Gaussian-pyramid level (OpenCV's pyrDown) per halving, then a Gaussian of sigma (1/zoom' - 1) / 2
+    for the remaining zoom' in (0.5, 1] (skimage's rescale rule). The pyramid keeps it cheap (~1.5 ms for an
+    800-px person, against ~6 ms for one wide Gaussian). A crop (almost) wholly outside the image gets `img`
+    and `m` back unchanged."""
     w, h = output_size
     corners = transform_points(np.array([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1]], np.float32), invert(m))
     pad = int(math.ceil(5.0 / zoom))  # the filters' reach (pyramid ~2/zoom, Gaussian ~1.5/zoom) + bilinear
@@ -100,8 +108,8 @@ def crop(img: np.ndarray, m: np.ndarray, output_size: tuple[int, int], antialias
     y0 = max(int(math.floor(corners[:, 1].min())) - pad, 0)
     x1 = min(int(math.ceil(corners[:, 0].max())) + pad + 1, img.shape[1])
     y1 = min(int(math.ceil(corners[:, 1].max())) + pad + 1, img.shape[0])
-    if x1 - x0 < 2 or y1 - y0 < 2:  # the crop lies (almost) wholly outside the image: the plain warp
-        return cv2.warpAffine(img, m, output_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return img, m
     region = np.ascontiguousarray(img[y0:y1, x0:x1])  # filter only what the warp reads
     levels = min(int(math.floor(math.log2(1.0 / zoom))), int(math.log2(min(region.shape[:2]))))
     for _ in range(levels):
@@ -111,8 +119,7 @@ def crop(img: np.ndarray, m: np.ndarray, output_size: tuple[int, int], antialias
         region = cv2.GaussianBlur(region, (0, 0), sigma)
     f = 0.5**levels
     to_region = np.array([[f, 0, -x0 * f], [0, f, -y0 * f]], np.float32)  # image pixel -> filtered-region pixel
-    return cv2.warpAffine(region, compose(m, invert(to_region)), output_size, flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT)  # fmt: skip
+    return region, compose(m, invert(to_region))
 
 
 def half_body(keypoints: np.ndarray, spec: KeypointSpec, aspect: float, rng: np.random.Generator):
