@@ -144,3 +144,25 @@ def test_onnx_keeps_the_crop_input_norm(tmp_path):
     assert float((hm_o - hm_t).abs().max()) < 1e-4
     hm_bright, _ = ort_model.forward_with_quality(x * 5)
     assert float((hm_bright - hm_o).abs().max()) < 1e-4  # the graph standardises: exposure does not matter
+
+
+def test_export_switches_the_input_norm_to_gain_and_onnx_keeps_it(tmp_path, capsys):
+    """`lqpose export --input-norm gain` turns auto-exposure on for a trained model (no retraining): ordinary
+    crops give the same heatmaps as before, dark ones are brightened first, in torch and in the ONNX graph."""
+    path = save_tiny_student(tmp_path / "student.pt")
+    out = tmp_path / "night.safetensors"
+    assert main(["export", str(path), "--safetensors", str(out), "--input-norm", "gain"]) == 0
+    night_model = load_student_checkpoint(out)[0]
+    assert night_model.cfg.input_norm == "gain"
+    day = torch.rand(2, 3, 128, 96, generator=torch.Generator().manual_seed(0)) * 2 - 0.5  # mean pixel ~0.5
+    dark = torch.full((2, 3, 128, 96), -2.0) + 0.01 * day  # mean pixel ~0.03
+    with torch.no_grad():
+        assert torch.equal(night_model(day), load_student_checkpoint(path)[0](day))
+        hm_dark = night_model(dark)
+        assert not torch.allclose(hm_dark, load_student_checkpoint(path)[0](dark), atol=1e-3)
+    hm_onnx, _ = OnnxPoseModel(export_onnx(out, tmp_path / "night.onnx")).forward_with_quality(dark)
+    assert float((hm_onnx - hm_dark).abs().max()) < 1e-4
+    assert main(["export", str(path), "--safetensors", str(out), "--input-norm", "auto"]) == 1
+    assert "input_norm must be one of imagenet, crop, gain, got 'auto'" in capsys.readouterr().err
+    assert main(["export", str(path), "--onnx", str(tmp_path / "x.onnx"), "--input-norm", "gain"]) == 1
+    assert "--input-norm goes with --safetensors" in capsys.readouterr().err

@@ -152,13 +152,16 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if not (args.onnx or args.safetensors):
         raise ValueError("give --onnx OUT.onnx and/or --safetensors OUT.safetensors")
     bad = [item for item in args.info if "=" not in item]
+    if args.input_norm and not args.safetensors:
+        raise ValueError("--input-norm goes with --safetensors (export the switched model, then --onnx from it)")
     if bad or (args.info and not args.safetensors):
         raise ValueError(f"--info takes KEY=VALUE and goes with --safetensors (got {bad or args.info})")
     info = dict(item.split("=", 1) for item in args.info)
     if args.onnx:
         print(f"wrote {export_onnx(args.checkpoint, args.onnx, args.opset, args.dynamic_batch)}")
     if args.safetensors:
-        print(f"wrote {export_safetensors(args.checkpoint, args.safetensors, info, args.drop_quality_head)}")
+        path = export_safetensors(args.checkpoint, args.safetensors, info, args.drop_quality_head, args.input_norm)
+        print(f"wrote {path}")
     return 0
 
 
@@ -294,6 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--info", action="append", default=[], metavar="KEY=VALUE",
                    help="metadata stored in the .safetensors (repeatable), e.g. licence='research use'")  # fmt: skip
+    p.add_argument("--input-norm", metavar="NORM",
+                   help="switch the .safetensors' input normalisation (imagenet, crop or gain); 'gain' brightens "
+                        "dark crops (night scenes) and passes the others unchanged, no retraining needed")  # fmt: skip
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--dynamic-batch", action="store_true", help="variable batch size")
     p.set_defaults(func=_cmd_export)

@@ -59,21 +59,31 @@ def export_onnx(checkpoint: str | Path, out: str | Path, opset: int = 17, dynami
 
 
 def export_safetensors(
-    checkpoint: str | Path, out: str | Path, info: dict | None = None, drop_quality_head: bool = False
+    checkpoint: str | Path,
+    out: str | Path,
+    info: dict | None = None,
+    drop_quality_head: bool = False,
+    input_norm: str | None = None,
 ) -> Path:
     """The deployable student as safetensors (no pickle; how the default model ships in the package): weights
     plus config, keypoint layout and `info` (training data, licence, metrics) as JSON metadata. The source may be
     any model file, a .safetensors included (its own info is kept, `info` overrides it key by key).
     `drop_quality_head` leaves out a quality head that was not trained well enough to trust: no score beats a
-    misleading one; the heatmaps are unchanged."""
+    misleading one; the heatmaps are unchanged. `input_norm` switches how the exported model normalises its
+    input (models/student.py: "gain" brightens dark crops, for night scenes, without retraining)."""
     from safetensors.torch import save_file
 
     from .engine.checkpoint import load_model_file
     from .files import atomic_write_bytes
     from .models.ckd import export_student
+    from .models.student import INPUT_NORMS
 
+    if input_norm is not None and input_norm not in INPUT_NORMS:
+        raise ValueError(f"input_norm must be one of {', '.join(INPUT_NORMS)}, got {input_norm!r}")
     source = load_model_file(checkpoint)
     ckpt = export_student(source)
+    if input_norm is not None:
+        ckpt["config"] = {**ckpt["config"], "model": {**ckpt["config"]["model"], "input_norm": input_norm}}
     if drop_quality_head:
         ckpt["model"] = {k: v for k, v in ckpt["model"].items() if not k.startswith("quality.")}
         ckpt["config"] = {**ckpt["config"], "model": {**ckpt["config"]["model"], "quality_head": False}}

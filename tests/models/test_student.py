@@ -3,7 +3,14 @@ import torch
 
 from lqpose.engine.evaluate import flip_heatmaps
 from lqpose.keypoints import COCO17
-from lqpose.models.student import StudentConfig, build_student, count_flops, count_parameters, standardize_crop
+from lqpose.models.student import (
+    StudentConfig,
+    auto_gain,
+    build_student,
+    count_flops,
+    count_parameters,
+    standardize_crop,
+)
 
 
 @pytest.mark.parametrize("backbone, head", [("lcnet_050", "fuse"), ("mobilenetv3_small_100", "fuse"),
@@ -74,6 +81,42 @@ def test_crop_input_norm_makes_the_student_blind_to_exposure_and_white_balance()
     assert plain_change > 100 * change  # the same weights without it do see the change
     flat = torch.full((1, 3, 128, 96), -1.5)
     assert float(standardize_crop(flat).abs().max()) == 0.0  # a flat crop stays flat, no 1/0
+
+
+def _normalised(pixels: torch.Tensor) -> torch.Tensor:
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    return (pixels - mean) / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+
+def test_auto_gain_brightens_dark_crops_keeps_their_colours_and_passes_the_rest_unchanged():
+    torch.manual_seed(0)
+    day = torch.rand(2, 3, 64, 48) * 0.6 + 0.1  # mean pixel ~0.4, above the 0.25 target
+    assert torch.equal(auto_gain(_normalised(day)), _normalised(day))  # bit for bit
+    night = day * 0.02  # 50x darker, mean ~0.008: the gain brings it to mean 0.25
+    out = auto_gain(_normalised(night))
+    pixels = out * torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1) + torch.tensor([0.485, 0.456, 0.406]).view(
+        1, 3, 1, 1
+    )
+    assert torch.allclose(pixels.mean(dim=(1, 2, 3)), torch.full((2,), 0.25), atol=1e-4)
+    gain = 0.25 / night.mean(dim=(1, 2, 3)).view(2, 1, 1, 1)
+    assert torch.allclose(pixels, night * gain, atol=1e-4)  # one gain per crop: colour ratios kept
+    black = torch.zeros(1, 3, 16, 12)  # the gain is capped (64x): a black crop stays black, nothing divides by 0
+    assert torch.allclose(auto_gain(_normalised(black)), _normalised(black), atol=1e-6)
+    dim = torch.full((1, 3, 16, 12), 0.002)  # 125x below target: capped at 64x -> 0.128
+    dim_out = auto_gain(_normalised(dim)) * 0.229 + 0.485
+    assert abs(float(dim_out[0, 0, 0, 0]) - 0.128) < 1e-4
+
+
+def test_gain_input_norm_runs_inside_the_student():
+    torch.manual_seed(0)
+    model = build_student(StudentConfig(head_channels=32, input_norm="gain")).eval()
+    plain = build_student(StudentConfig(head_channels=32)).eval()
+    plain.load_state_dict(model.state_dict())
+    day, night = torch.rand(1, 3, 128, 96) * 0.6 + 0.1, torch.rand(1, 3, 128, 96) * 0.01
+    with torch.no_grad():
+        assert torch.equal(model(_normalised(day)), plain(_normalised(day)))
+        assert torch.allclose(model(_normalised(night)), plain(auto_gain(_normalised(night))))
+        assert not torch.allclose(model(_normalised(night)), plain(_normalised(night)), atol=1e-3)
 
 
 def test_unknown_input_norm_is_refused():

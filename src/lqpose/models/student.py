@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data.topdown import MEAN as PIXEL_MEAN
+from ..data.topdown import STD as PIXEL_STD
 from .cspdarknet import VARIANTS as YOLOX_VARIANTS
 from .cspdarknet import build_cspdarknet, load_yolox_onnx
 
@@ -33,8 +35,13 @@ class StudentConfig:
     quality_head: bool = False  # a tiny head that scores the input's quality (kept at inference)
     # "imagenet": the input as normalised (ImageNet mean/std). "crop": also standardise each crop per channel
     # inside the network, so exposure, gain and white balance do not reach the backbone (night, ExLPose-like
-    # light); part of the model, hence of every path that runs it: training, eval, inference, ONNX.
+    # light); part of the model, hence of every path that runs it: training, eval, inference, ONNX. "gain": an
+    # auto-exposure, brightening a crop darker than mean 0.25 by one gain (colours kept, <= 64x) and passing
+    # brighter crops unchanged, so it can be switched on for a trained model (`lqpose export --input-norm gain`).
     input_norm: str = "imagenet"
+
+
+INPUT_NORMS = ("imagenet", "crop", "gain")
 
 
 def _conv_bn_relu(cin: int, cout: int, k: int = 3) -> nn.Sequential:
@@ -103,11 +110,25 @@ def standardize_crop(x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
     return centred / torch.sqrt(centred.square().mean(dim=(2, 3), keepdim=True) + eps)
 
 
+def auto_gain(x: torch.Tensor, target: float = 0.25, max_gain: float = 64.0) -> torch.Tensor:
+    """Camera-style auto-exposure on ImageNet-normalised crops: a crop whose mean pixel (0-1) is below `target`
+    is multiplied by one gain (at most `max_gain`) and clipped at white, so a night crop reaches the backbone at
+    daylight exposure with its colours kept; crops at or above `target` pass unchanged, bit for bit, so a model
+    trained without it keeps its accuracy on ordinary images."""
+    mean = x.new_tensor(PIXEL_MEAN / 255.0).view(1, 3, 1, 1)  # the normalisation every crop got (data/topdown.py)
+    std = x.new_tensor(PIXEL_STD / 255.0).view(1, 3, 1, 1)
+    pixels = x * std + mean
+    level = pixels.mean(dim=(1, 2, 3), keepdim=True)
+    gain = (target / level.clamp_min(target / max_gain)).clamp_min(1.0)
+    brightened = ((pixels * gain).clamp(0.0, 1.0) - mean) / std
+    return torch.where(gain > 1.0, brightened, x)
+
+
 class Student(nn.Module):
     def __init__(self, cfg: StudentConfig):
         super().__init__()
-        if cfg.input_norm not in ("imagenet", "crop"):
-            raise ValueError(f"model.input_norm must be 'imagenet' or 'crop', got {cfg.input_norm!r}")
+        if cfg.input_norm not in INPUT_NORMS:
+            raise ValueError(f"model.input_norm must be one of {', '.join(INPUT_NORMS)}, got {cfg.input_norm!r}")
         self.cfg = cfg
         if cfg.backbone in YOLOX_VARIANTS:  # YOLOX's CSPDarknet: starts from a local YOLOX detector (.onnx)
             if cfg.pretrained:
@@ -156,7 +177,9 @@ class Student(nn.Module):
         return heatmaps, (self.quality(feats[-1]) if self.quality is not None else None)
 
     def prepare_input(self, x: torch.Tensor) -> torch.Tensor:
-        return standardize_crop(x) if self.cfg.input_norm == "crop" else x
+        if self.cfg.input_norm == "crop":
+            return standardize_crop(x)
+        return auto_gain(x) if self.cfg.input_norm == "gain" else x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head.final(self.head.features(self.backbone(self.prepare_input(x))))
