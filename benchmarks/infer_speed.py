@@ -1,5 +1,6 @@
 """Per-person latency and throughput of the default student on this CPU: torch eager as trained, torch eager with
-BatchNorm folded into the convolutions, folded + channels-last weights (what `lqpose.load` runs) and ONNX Runtime,
+BatchNorm folded into the convolutions, folded + channels-last weights (what `lqpose.load` runs), the same with
+auto-gain on (`lqpose export --input-norm gain`) and ONNX Runtime,
 at batch 1 and 16, side by side in one run, and MediaPipe BlazePose-full on the same crops when installed.
 Targets: ONNX Runtime >= 1.5x eager; student per-person time <= MediaPipe's.
 
@@ -9,6 +10,8 @@ randomly initialised default-architecture student at `--size`: the speed does no
 from __future__ import annotations
 
 import argparse
+import copy
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -22,7 +25,7 @@ from lqpose.engine.checkpoint import load_student_checkpoint, save_checkpoint
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
 from lqpose.models.fuse import fuse_conv_bn, prepare_for_inference
-from lqpose.models.student import StudentConfig, build_student, count_parameters
+from lqpose.models.student import StudentConfig, auto_gain, build_student, count_parameters
 
 
 def per_person_ms(fn, batch: int, repeats: int) -> float:
@@ -85,6 +88,8 @@ def main() -> None:
     student_in, square = person_crops((w, h))
     fused, _ = fuse_conv_bn(model, torch.from_numpy(student_in[None]))
     prepared = prepare_for_inference(model, torch.from_numpy(student_in[None]))  # what `lqpose.load` runs
+    with_gain = copy.deepcopy(prepared)  # the same network with auto-gain on (`lqpose export --input-norm gain`)
+    with_gain.cfg = dataclasses.replace(with_gain.cfg, input_norm="gain")
     params = count_parameters(model) / 1e6
     print(
         f"student {ckpt.name} ({params:.2f} M parameters), input {w}x{h}, torch {torch.__version__}, "
@@ -97,6 +102,7 @@ def main() -> None:
         ("torch eager", lambda x: model(torch.from_numpy(x))),
         ("torch eager, BN folded", lambda x: fused(torch.from_numpy(x))),
         ("torch eager, folded + channels-last", lambda x: prepared(torch.from_numpy(x))),
+        ("torch eager, folded + channels-last, auto-gain", lambda x: with_gain(torch.from_numpy(x))),
         ("ONNX Runtime", lambda x: ort_model.forward_with_quality(torch.from_numpy(x))),
     ):
         vals = []
@@ -114,6 +120,10 @@ def main() -> None:
         f"eager: batch 1 {rows['torch eager'][0] / rows['torch eager, folded + channels-last'][0]:.2f}x, "
         f"batch 16 {rows['torch eager'][1] / rows['torch eager, folded + channels-last'][1]:.2f}x"
     )
+    x1 = torch.from_numpy(student_in[None])
+    with torch.inference_mode():  # the op alone: steadier than the difference of two noisy rows
+        gain_ms = per_person_ms(lambda: auto_gain(x1), 1, args.repeats * 5)
+    print(f"auto-gain alone: {gain_ms:.3f} ms per person at batch 1")
     try:
         import mediapipe as mp
     except ImportError:
