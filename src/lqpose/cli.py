@@ -151,9 +151,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     if not (args.onnx or args.safetensors):
         raise ValueError("give --onnx OUT.onnx and/or --safetensors OUT.safetensors")
-    bad = [item for item in args.info if "=" not in item]
     if args.input_norm and not args.safetensors:
         raise ValueError("--input-norm goes with --safetensors (export the switched model, then --onnx from it)")
+    bad = [item for item in args.info if "=" not in item]
     if bad or (args.info and not args.safetensors):
         raise ValueError(f"--info takes KEY=VALUE and goes with --safetensors (got {bad or args.info})")
     info = dict(item.split("=", 1) for item in args.info)

@@ -76,10 +76,10 @@ def export_safetensors(
     from .engine.checkpoint import load_model_file
     from .files import atomic_write_bytes
     from .models.ckd import export_student
-    from .models.student import INPUT_NORMS
+    from .models.student import check_input_norm
 
-    if input_norm is not None and input_norm not in INPUT_NORMS:
-        raise ValueError(f"input_norm must be one of {', '.join(INPUT_NORMS)}, got {input_norm!r}")
+    if input_norm is not None:
+        check_input_norm(input_norm)
     source = load_model_file(checkpoint)
     ckpt = export_student(source)
     if input_norm is not None:

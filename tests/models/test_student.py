@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from lqpose.data.topdown import MEAN, STD
 from lqpose.engine.evaluate import flip_heatmaps
 from lqpose.keypoints import COCO17
 from lqpose.models.student import (
@@ -83,9 +84,12 @@ def test_crop_input_norm_makes_the_student_blind_to_exposure_and_white_balance()
     assert float(standardize_crop(flat).abs().max()) == 0.0  # a flat crop stays flat, no 1/0
 
 
+_MEAN = torch.from_numpy(MEAN / 255.0).view(1, 3, 1, 1)  # the normalisation every crop gets
+_STD = torch.from_numpy(STD / 255.0).view(1, 3, 1, 1)
+
+
 def _normalised(pixels: torch.Tensor) -> torch.Tensor:
-    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-    return (pixels - mean) / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    return (pixels - _MEAN) / _STD
 
 
 def test_auto_gain_brightens_dark_crops_keeps_their_colours_and_passes_the_rest_unchanged():
@@ -94,16 +98,14 @@ def test_auto_gain_brightens_dark_crops_keeps_their_colours_and_passes_the_rest_
     assert torch.equal(auto_gain(_normalised(day)), _normalised(day))  # bit for bit
     night = day * 0.02  # 50x darker, mean ~0.008: the gain brings it to mean 0.25
     out = auto_gain(_normalised(night))
-    pixels = out * torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1) + torch.tensor([0.485, 0.456, 0.406]).view(
-        1, 3, 1, 1
-    )
+    pixels = out * _STD + _MEAN
     assert torch.allclose(pixels.mean(dim=(1, 2, 3)), torch.full((2,), 0.25), atol=1e-4)
     gain = 0.25 / night.mean(dim=(1, 2, 3)).view(2, 1, 1, 1)
     assert torch.allclose(pixels, night * gain, atol=1e-4)  # one gain per crop: colour ratios kept
     black = torch.zeros(1, 3, 16, 12)  # the gain is capped (64x): a black crop stays black, nothing divides by 0
     assert torch.allclose(auto_gain(_normalised(black)), _normalised(black), atol=1e-6)
     dim = torch.full((1, 3, 16, 12), 0.002)  # 125x below target: capped at 64x -> 0.128
-    dim_out = auto_gain(_normalised(dim)) * 0.229 + 0.485
+    dim_out = auto_gain(_normalised(dim)) * _STD + _MEAN
     assert abs(float(dim_out[0, 0, 0, 0]) - 0.128) < 1e-4
 
 

@@ -44,6 +44,12 @@ class StudentConfig:
 INPUT_NORMS = ("imagenet", "crop", "gain")
 
 
+def check_input_norm(name: str) -> None:
+    """One clear error for an unknown `model.input_norm` (from a config, or `lqpose export --input-norm`)."""
+    if name not in INPUT_NORMS:
+        raise ValueError(f"model.input_norm must be one of {', '.join(INPUT_NORMS)}, got {name!r}")
+
+
 def _conv_bn_relu(cin: int, cout: int, k: int = 3) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(cin, cout, k, padding=k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
@@ -121,14 +127,13 @@ def auto_gain(x: torch.Tensor, target: float = 0.25, max_gain: float = 64.0) -> 
     level = pixels.mean(dim=(1, 2, 3), keepdim=True)
     gain = (target / level.clamp_min(target / max_gain)).clamp_min(1.0)
     brightened = ((pixels * gain).clamp(0.0, 1.0) - mean) / std
-    return torch.where(gain > 1.0, brightened, x)
+    return torch.where(gain > 1.0, brightened, x)  # no Python branch on data: traced/ONNX graphs keep both paths
 
 
 class Student(nn.Module):
     def __init__(self, cfg: StudentConfig):
         super().__init__()
-        if cfg.input_norm not in INPUT_NORMS:
-            raise ValueError(f"model.input_norm must be one of {', '.join(INPUT_NORMS)}, got {cfg.input_norm!r}")
+        check_input_norm(cfg.input_norm)
         self.cfg = cfg
         if cfg.backbone in YOLOX_VARIANTS:  # YOLOX's CSPDarknet: starts from a local YOLOX detector (.onnx)
             if cfg.pretrained:
