@@ -114,26 +114,41 @@ def real_crops(shared: Path, size: tuple[int, int], n: int) -> tuple[np.ndarray,
     return np.asarray(xs, np.float32), squares
 
 
-def per_person_ms(fn, items, repeats: int = 3) -> float:
-    fn(items[0])
-    t = time.perf_counter()
-    for _ in range(repeats):
-        for x in items:
-            fn(x)
-    return (time.perf_counter() - t) / (repeats * len(items)) * 1000
+def interleaved_ms(timers: dict, rounds: int = 5) -> dict:
+    """Median per-person ms of each `(fn, items)` over `rounds` passes through its items, every model once per
+    round and the order rotated each round, so a load spike or a clock change hits all models alike instead of
+    whichever ran at that moment (timed one after another, two copies of one architecture differed by 30 %)."""
+    for fn, items in timers.values():
+        fn(items[0])  # warm-up: first-call allocation, lazy init
+    samples = {key: [] for key in timers}
+    keys = list(timers)
+    for r in range(rounds):
+        for key in keys[r % len(keys) :] + keys[: r % len(keys)]:
+            fn, items = timers[key]
+            t = time.perf_counter()
+            for x in items:
+                fn(x)
+            samples[key].append((time.perf_counter() - t) / len(items) * 1000)
+    return {key: float(np.median(v)) for key, v in samples.items()}
+
+
+def _torch_forward(model):
+    def forward(x):
+        with torch.inference_mode():
+            return model(torch.from_numpy(x[None]))
+
+    return forward
 
 
 def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers: dict, shared: Path) -> dict:
     """Params, GFLOPs (as trained) and batch-1 per-person latency (one forward, no flip) on the same real crops,
-    torch timed as `lqpose.load` runs it (BatchNorm folded into the convolutions)."""
-    rows = {}
+    torch timed as `lqpose.load` runs it (BatchNorm folded into the convolutions), every runtime timed in the
+    same interleaved rounds (`interleaved_ms`)."""
+    rows, timers = {}, {}
     for name, m in students.items():
         size = tuple(m.codec.input_size)
-        xs, squares = real_crops(shared, size, 50)
-        model = m.model.eval()
-        with torch.inference_mode():
-            torch_ms = per_person_ms(lambda x, model=model: model(torch.from_numpy(x[None])), list(xs))
-        ort_ms = None
+        xs, _ = real_crops(shared, size, 50)
+        timers[name, "torch_ms"] = (_torch_forward(m.model.eval()), list(xs))
         onnx = onnx_dir / f"{m.name}.onnx" if onnx_dir else None
         if onnx is not None and not onnx.is_file():
             try:
@@ -146,14 +161,17 @@ def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers
             from lqpose.export import OnnxPoseModel
 
             ort = OnnxPoseModel(onnx)
-            ort_ms = per_person_ms(lambda x, ort=ort: ort.forward_with_quality(x[None]), list(xs))
+            timers[name, "ort_ms"] = (lambda x, ort=ort: ort.forward_with_quality(x[None]), list(xs))
         # FLOPs of the folded model: the counter counts convolutions, which the fold leaves as they were
-        rows[name] = {"params_M": m.params / 1e6, "GFLOPs": count_flops(m.model, size),
-                      "torch_ms": torch_ms, "ort_ms": ort_ms, "input": f"{size[0]}x{size[1]}"}  # fmt: skip
+        rows[name] = {"params_M": m.params / 1e6, "GFLOPs": count_flops(m.model, size), "torch_ms": None,
+                      "ort_ms": None, "input": f"{size[0]}x{size[1]}"}  # fmt: skip
     for name, peer in peers.items():
         _, squares = real_crops(shared, (96, 128), 50)
-        rows[name] = {"params_M": None, "GFLOPs": None, "torch_ms": None, "input": peer.input,
-                      "ort_ms": None, "runtime_ms": per_person_ms(peer.coco17, squares)}  # fmt: skip
+        timers[name, "runtime_ms"] = (peer.coco17, squares)
+        rows[name] = {"params_M": None, "GFLOPs": None, "torch_ms": None, "ort_ms": None,
+                      "runtime_ms": None, "input": peer.input}  # fmt: skip
+    for (name, column), ms in interleaved_ms(timers).items():
+        rows[name][column] = ms
     return rows
 
 
@@ -242,13 +260,18 @@ def tables(runs: dict, costs: dict, severities: list[int], families: bool = True
         lines += type_tables(runs, types, types_note)
     for bench_name, run in real.items():
         lines += real_table(bench_name, run)
+    ref = next((c.get("runtime_ms") for name, c in costs.items() if name.startswith("MoveNet")), None)
     lines += ["### Cost on this CPU (batch 1, one forward pass per person, no flip; 50 real LSPET crops)", "",
+              "Median of 5 interleaved rounds (every runtime once per round). × MoveNet: the ratio to MoveNet's "
+              "time in the same run.", "",
               "| model | input | params (M) | GFLOPs | torch ms/person | ONNX Runtime ms/person "
-              "| own runtime ms/person |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+              "| own runtime ms/person | torch × MoveNet | ONNX Runtime × MoveNet |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     for name, c in costs.items():
+        ratio = [None if ref is None or c[k] is None else c[k] / ref for k in ("torch_ms", "ort_ms")]
         lines.append(f"| {name} | {c['input']} | {_f(c['params_M'], 2)} | {_f(c['GFLOPs'], 3)} | "
-                     f"{_f(c['torch_ms'], 2)} | {_f(c['ort_ms'], 2)} | {_f(c.get('runtime_ms'), 2)} |")  # fmt: skip
+                     f"{_f(c['torch_ms'], 2)} | {_f(c['ort_ms'], 2)} | {_f(c.get('runtime_ms'), 2)} | "
+                     f"{_f(ratio[0], 2)} | {_f(ratio[1], 2)} |")  # fmt: skip
     lines += ["", f"Grid: 16 degradation types x severities {severities} + 2 mixed random-chain splits per set, "
               "seed 0 (`lqpose make-bench`); mPC = mean over the grid, rPC = mPC / clean."]  # fmt: skip
     return "\n".join(lines)
