@@ -13,6 +13,7 @@ or leave MediaPipe out. See docs/results.md for the exact commands.
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import json
 import re
@@ -34,6 +35,7 @@ from lqpose.files import write_text
 from lqpose.imageio import read_rgb
 from lqpose.keypoints import COCO17
 from lqpose.metrics.robustness import mpc
+from lqpose.models.fuse import compile_for_inference
 from lqpose.models.student import count_flops
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -149,6 +151,9 @@ def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers
         size = tuple(m.codec.input_size)
         xs, _ = real_crops(shared, size, 50)
         timers[name, "torch_ms"] = (_torch_forward(m.model.eval()), list(xs))
+        # what `lqpose.load(compile=True)` runs (a copy: compiling replaces the forward methods)
+        compiled = compile_for_inference(copy.deepcopy(m.model), torch.from_numpy(xs[:1]))
+        timers[name, "compiled_ms"] = (_torch_forward(compiled), list(xs))
         onnx = onnx_dir / f"{m.name}.onnx" if onnx_dir else None
         if onnx is not None and not onnx.is_file():
             try:
@@ -164,12 +169,12 @@ def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers
             timers[name, "ort_ms"] = (lambda x, ort=ort: ort.forward_with_quality(x[None]), list(xs))
         # FLOPs of the folded model: the counter counts convolutions, which the fold leaves as they were
         rows[name] = {"params_M": m.params / 1e6, "GFLOPs": count_flops(m.model, size), "torch_ms": None,
-                      "ort_ms": None, "input": f"{size[0]}x{size[1]}"}  # fmt: skip
+                      "compiled_ms": None, "ort_ms": None, "input": f"{size[0]}x{size[1]}"}  # fmt: skip
     for name, peer in peers.items():
         _, squares = real_crops(shared, (96, 128), 50)
         timers[name, "runtime_ms"] = (peer.coco17, squares)
-        rows[name] = {"params_M": None, "GFLOPs": None, "torch_ms": None, "ort_ms": None,
-                      "runtime_ms": None, "input": peer.input}  # fmt: skip
+        rows[name] = {"params_M": None, "GFLOPs": None, "torch_ms": None, "compiled_ms": None,
+                      "ort_ms": None, "runtime_ms": None, "input": peer.input}  # fmt: skip
     for (name, column), ms in interleaved_ms(timers).items():
         rows[name][column] = ms
     return rows
@@ -262,16 +267,19 @@ def tables(runs: dict, costs: dict, severities: list[int], families: bool = True
         lines += real_table(bench_name, run)
     ref = next((c.get("runtime_ms") for name, c in costs.items() if name.startswith("MoveNet")), None)
     lines += ["### Cost on this CPU (batch 1, one forward pass per person, no flip; 50 real LSPET crops)", "",
-              "Median of 5 interleaved rounds (every runtime once per round). × MoveNet: the ratio to MoveNet's "
-              "time in the same run.", "",
-              "| model | input | params (M) | GFLOPs | torch ms/person | ONNX Runtime ms/person "
-              "| own runtime ms/person | torch × MoveNet | ONNX Runtime × MoveNet |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+              "Median of 5 interleaved rounds (every runtime once per round); torch: eager, as `lqpose.load` "
+              "runs it; torch.compile: `lqpose.load(compile=True)`. × MoveNet: the ratio to MoveNet's time in "
+              "the same run.", "",
+              "| model | input | params (M) | GFLOPs | torch ms/person | torch.compile ms/person "
+              "| ONNX Runtime ms/person | own runtime ms/person | torch × MoveNet | torch.compile × MoveNet "
+              "| ONNX Runtime × MoveNet |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    runtimes = ("torch_ms", "compiled_ms", "ort_ms")
     for name, c in costs.items():
-        ratio = [None if ref is None or c[k] is None else c[k] / ref for k in ("torch_ms", "ort_ms")]
-        lines.append(f"| {name} | {c['input']} | {_f(c['params_M'], 2)} | {_f(c['GFLOPs'], 3)} | "
-                     f"{_f(c['torch_ms'], 2)} | {_f(c['ort_ms'], 2)} | {_f(c.get('runtime_ms'), 2)} | "
-                     f"{_f(ratio[0], 2)} | {_f(ratio[1], 2)} |")  # fmt: skip
+        ratios = " | ".join(_f(None if ref is None or c.get(k) is None else c[k] / ref, 2) for k in runtimes)
+        times = " | ".join(_f(c.get(k), 2) for k in runtimes)
+        lines.append(f"| {name} | {c['input']} | {_f(c['params_M'], 2)} | {_f(c['GFLOPs'], 3)} | {times} | "
+                     f"{_f(c.get('runtime_ms'), 2)} | {ratios} |")  # fmt: skip
     lines += ["", f"Grid: 16 degradation types x severities {severities} + 2 mixed random-chain splits per set, "
               "seed 0 (`lqpose make-bench`); mPC = mean over the grid, rPC = mPC / clean."]  # fmt: skip
     return "\n".join(lines)

@@ -58,16 +58,21 @@ class PoseEstimator:
         return people
 
 
-def load(path: str | Path = "default", detector=None, device: str = "cpu", flip_test: bool = True) -> PoseEstimator:
+def load(
+    path: str | Path = "default", detector=None, device: str = "cpu", flip_test: bool = True, compile: bool = False
+) -> PoseEstimator:
     """ "default" (the bundled model), an lqpose checkpoint (training run, student.pt, .safetensors) or an
     exported .onnx, ready to call on images.
-    `detector`: None (whole image / given boxes), 'whole', 'hog', 'yolox:PATH' or a detector object."""
+    `detector`: None (whole image / given boxes), 'whole', 'hog', 'yolox:PATH' or a detector object.
+    `compile`: run the torch model through `torch.compile` (~10 s once; ~1.5x faster per person on a CPU)."""
     path = resolve_model_path(path)
     if isinstance(detector, str):
         from .infer.detectors import build_detector
 
         detector = build_detector(detector)
     if path.suffix == ".onnx":
+        if compile:
+            raise ValueError(f"{path}: compile applies to torch models; an .onnx model runs in ONNX Runtime")
         from .export import OnnxPoseModel
 
         m = OnnxPoseModel(path)
@@ -75,4 +80,8 @@ def load(path: str | Path = "default", detector=None, device: str = "cpu", flip_
     from .engine.checkpoint import load_student_checkpoint
 
     model, spec, codec = load_student_checkpoint(path, device, for_inference=True)
+    if compile:
+        from .models.fuse import check_input, compile_for_inference
+
+        model = compile_for_inference(model, check_input(codec.input_size, device))
     return PoseEstimator(model, spec, codec, detector, flip_test)

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from lqpose.models.fuse import fuse_conv_bn, prepare_for_inference
+from lqpose.models.fuse import compile_for_inference, fuse_conv_bn, prepare_for_inference
 from lqpose.models.student import StudentConfig, build_student
 
 
@@ -82,3 +82,29 @@ def test_prepare_for_inference_leaves_a_model_it_cannot_fold_untouched():
     fast = prepare_for_inference(model, torch.randn(1, 4, 8, 8))
     assert fast is not model and model.conv.weight.is_contiguous()
     assert fast.conv.weight.is_contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.slow
+def test_compile_for_inference_keeps_the_outputs_of_both_inference_calls_and_other_batch_sizes():
+    """`lqpose.load(compile=True)`: forward and forward_with_quality go through torch.compile, compiled up front,
+    with the same heatmaps and quality as the folded eager model, also at a batch size it was not warmed up on."""
+    model = build_student(StudentConfig(backbone="lcnet_050", head_channels=32, quality_head=True)).eval()
+    _randomise_norms(model)
+    x = torch.randn(3, 3, 128, 96, generator=torch.Generator().manual_seed(2))
+    eager = prepare_for_inference(model, x[:1])
+    fast = compile_for_inference(prepare_for_inference(model, x[:1]), x[:1])
+    assert type(fast.forward).__name__ != "method"  # replaced by the compiled callable
+    with torch.inference_mode():
+        for batch in (x[:1], x):
+            (h0, q0), (h1, q1) = eager.forward_with_quality(batch), fast.forward_with_quality(batch)
+            assert h1.shape == h0.shape and torch.allclose(h0, h1, atol=1e-5) and torch.allclose(q0, q1, atol=1e-5)
+            assert torch.allclose(eager(batch), fast(batch), atol=1e-5)
+
+
+def test_compile_for_inference_failure_is_one_clear_line():
+    class Broken(nn.Module):
+        def forward(self, x):
+            raise ValueError("no such op\nsecond line")
+
+    with pytest.raises(RuntimeError, match=r"^torch.compile failed \(.*no such op\); it needs a C\+\+ compiler"):
+        compile_for_inference(Broken(), torch.zeros(1))

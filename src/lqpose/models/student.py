@@ -116,13 +116,19 @@ def standardize_crop(x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
     return centred / torch.sqrt(centred.square().mean(dim=(2, 3), keepdim=True) + eps)
 
 
+# the normalisation every crop got (data/topdown.py) in 0-1 units, as Python floats: torch.compile cannot guard a
+# numpy global read inside inference mode
+_MEAN_01 = tuple(float(v) / 255.0 for v in PIXEL_MEAN)
+_STD_01 = tuple(float(v) / 255.0 for v in PIXEL_STD)
+
+
 def auto_gain(x: torch.Tensor, target: float = 0.25, max_gain: float = 64.0) -> torch.Tensor:
     """Camera-style auto-exposure on ImageNet-normalised crops: a crop whose mean pixel (0-1) is below `target`
     is multiplied by one gain (at most `max_gain`) and clipped at white, so a night crop reaches the backbone at
     daylight exposure with its colours kept; crops at or above `target` pass unchanged, bit for bit, so a model
     trained without it keeps its accuracy on ordinary images."""
-    mean = x.new_tensor(PIXEL_MEAN / 255.0).view(1, 3, 1, 1)  # the normalisation every crop got (data/topdown.py)
-    std = x.new_tensor(PIXEL_STD / 255.0).view(1, 3, 1, 1)
+    mean = x.new_tensor(_MEAN_01).view(1, 3, 1, 1)
+    std = x.new_tensor(_STD_01).view(1, 3, 1, 1)
     pixels = x * std + mean
     level = pixels.mean(dim=(1, 2, 3), keepdim=True)
     gain = (target / level.clamp_min(target / max_gain)).clamp_min(1.0)
