@@ -140,7 +140,7 @@ def _cmd_infer(args: argparse.Namespace) -> int:
     if len(args.paths) > 2:
         raise ValueError(f"expected [MODEL] INPUT, got {len(args.paths)} paths")
     model, args.input = args.paths if len(args.paths) == 2 else ["default", args.paths[0]]
-    estimator = load(model, detector=detector, device=args.device or _default_device(), compile=args.compile)
+    estimator = load(model, detector=detector, device=args.device or _default_device())
     summary = infer_path(estimator, args.input, args.out, args.boxes, args.score_thr)
     print(", ".join(f"{k}: {v}" for k, v in summary.items()) + f" -> {args.out}")
     return 0
@@ -284,8 +284,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--detector", default="whole", help="whole, hog, or yolox:PATH/TO/yolox_nano.onnx")
     p.add_argument("--score-thr", type=float, default=0.0)
     p.add_argument("--device")
-    p.add_argument("--compile", action="store_true",
-                   help="torch.compile the model first (~10 s once, ~1.5x faster per person on a CPU)")  # fmt: skip
     p.set_defaults(func=_cmd_infer)
 
     p = sub.add_parser("export", help="export the deployable student to ONNX")
