@@ -1,6 +1,7 @@
 """Per-person latency and throughput of the default student on this CPU: torch eager as trained, torch eager with
 BatchNorm folded into the convolutions, folded + channels-last weights (what `lqpose.load` runs), the same with
-auto-gain on (`lqpose export --input-norm gain`) and ONNX Runtime,
+auto-gain toggled (`lqpose export --input-norm gain|imagenet`: off for the bundle, which has it, on for others),
+the same through torch.compile (`lqpose.load(compile=True)`) and ONNX Runtime,
 at batch 1 and 16, side by side in one run, and MediaPipe BlazePose-full on the same crops when installed.
 Targets: ONNX Runtime >= 1.5x eager; student per-person time <= MediaPipe's.
 
@@ -24,7 +25,7 @@ from lqpose.data.topdown import crop_person
 from lqpose.engine.checkpoint import load_student_checkpoint, save_checkpoint
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
-from lqpose.models.fuse import fuse_conv_bn, prepare_for_inference
+from lqpose.models.fuse import compile_for_inference, fuse_conv_bn, prepare_for_inference
 from lqpose.models.student import StudentConfig, auto_gain, build_student, count_parameters
 
 
@@ -88,8 +89,10 @@ def main() -> None:
     student_in, square = person_crops((w, h))
     fused, _ = fuse_conv_bn(model, torch.from_numpy(student_in[None]))
     prepared = prepare_for_inference(model, torch.from_numpy(student_in[None]))  # what `lqpose.load` runs
-    with_gain = copy.deepcopy(prepared)  # the same network with auto-gain on (`lqpose export --input-norm gain`)
-    with_gain.cfg = dataclasses.replace(with_gain.cfg, input_norm="gain")
+    other_norm = "imagenet" if model.cfg.input_norm == "gain" else "gain"  # auto-gain toggled (`lqpose export`)
+    toggled = copy.deepcopy(prepared)
+    toggled.cfg = dataclasses.replace(toggled.cfg, input_norm=other_norm)
+    compiled = compile_for_inference(copy.deepcopy(prepared), torch.from_numpy(student_in[None]))
     params = count_parameters(model) / 1e6
     print(
         f"student {ckpt.name} ({params:.2f} M parameters), input {w}x{h}, torch {torch.__version__}, "
@@ -102,7 +105,8 @@ def main() -> None:
         ("torch eager", lambda x: model(torch.from_numpy(x))),
         ("torch eager, BN folded", lambda x: fused(torch.from_numpy(x))),
         ("torch eager, folded + channels-last", lambda x: prepared(torch.from_numpy(x))),
-        ("torch eager, folded + channels-last, auto-gain", lambda x: with_gain(torch.from_numpy(x))),
+        (f"torch eager, folded + channels-last, input_norm {other_norm}", lambda x: toggled(torch.from_numpy(x))),
+        ("torch.compile, folded + channels-last", lambda x: compiled(torch.from_numpy(x))),
         ("ONNX Runtime", lambda x: ort_model.forward_with_quality(torch.from_numpy(x))),
     ):
         vals = []
@@ -120,6 +124,9 @@ def main() -> None:
         f"eager: batch 1 {rows['torch eager'][0] / rows['torch eager, folded + channels-last'][0]:.2f}x, "
         f"batch 16 {rows['torch eager'][1] / rows['torch eager, folded + channels-last'][1]:.2f}x"
     )
+    eager_1 = rows["torch eager, folded + channels-last"][0]
+    print(f"torch.compile / folded + channels-last eager: batch 1 "
+          f"{eager_1 / rows['torch.compile, folded + channels-last'][0]:.2f}x")  # fmt: skip
     x1 = torch.from_numpy(student_in[None])
     with torch.inference_mode():  # the op alone: steadier than the difference of two noisy rows
         gain_ms = per_person_ms(lambda: auto_gain(x1), 1, args.repeats * 5)

@@ -64,7 +64,7 @@ def load(
     """ "default" (the bundled model), an lqpose checkpoint (training run, student.pt, .safetensors) or an
     exported .onnx, ready to call on images.
     `detector`: None (whole image / given boxes), 'whole', 'hog', 'yolox:PATH' or a detector object.
-    `compile`: run the torch model through `torch.compile` (~10 s once): 1.2-1.5x faster per person on a CPU when
+    `compile`: run the torch model through `torch.compile` (~10 s once): 1.2-1.7x faster per person on a CPU when
     every call has the same number of people (a serving loop, one person per call); batches of varying size get
     dynamic-shape graphs, which ran slower than eager on a CCTV video (docs/inference.md)."""
     path = resolve_model_path(path)

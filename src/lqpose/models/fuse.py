@@ -98,7 +98,7 @@ def compile_for_inference(model: nn.Module, example: torch.Tensor) -> nn.Module:
     """`model` with `forward` and `forward_with_quality` (what inference calls) compiled by `torch.compile`,
     warmed up on `example` so the compile happens here, not inside the first image. Once the network is folded,
     per-call overhead is what is left at batch 1 on a CPU: on the 2-core CPU of this project the bundled student
-    took 4.8-6.3 ms instead of 7.3-8.2 ms eager (1.2-1.5x, ~10 s to compile; benchmarks/results.py times both).
+    ran 1.2-1.7x faster than eager across runs (~10 s to compile; benchmarks/infer_speed.py times both).
     A batch of another size compiles again, then as a dynamic-shape graph, which is slower. Inductor on a CPU
     needs a C++ compiler: without one this fails with a clear error."""
     for name in ("forward", "forward_with_quality"):
