@@ -125,6 +125,32 @@ def test_init_from_copies_a_checkpoints_student_and_refuses_another_model(tmp_pa
         init_student_from(other, str(tmp_path / "t.pt"))
 
 
+def test_init_fresh_keeps_a_changed_heads_initialisation_and_copies_the_rest(tmp_path):
+    import torch
+
+    from lqpose.engine.checkpoint import save_checkpoint
+    from lqpose.engine.train import init_student_from
+    from lqpose.models.student import StudentConfig, build_student
+
+    torch.manual_seed(0)
+    src = build_student(StudentConfig(head_channels=16, num_keypoints=14))
+    save_checkpoint(tmp_path / "t.pt", {"model": src.state_dict(), "config": {}})
+    torch.manual_seed(1)
+    dst = build_student(StudentConfig(head_channels=16, num_keypoints=14, head_refine="separable"))
+    before = {k: v.clone() for k, v in dst.state_dict().items()}
+    with pytest.raises(ValueError, match=r"t\.pt: does not fit this student \(6 missing, 1 of another shape"):
+        init_student_from(dst, str(tmp_path / "t.pt"))
+    n = init_student_from(dst, str(tmp_path / "t.pt"), fresh=["head.refine"])
+    fresh = [k for k in dst.state_dict() if k.startswith("head.refine.")]
+    assert len(fresh) == 12 and n == len(dst.state_dict()) - 12  # dw conv, pw conv and two norms (5 tensors each)
+    assert all(torch.equal(dst.state_dict()[k], before[k]) for k in fresh)
+    assert all(
+        torch.equal(dst.state_dict()[k], v) for k, v in src.state_dict().items() if not k.startswith("head.refine")
+    )
+    with pytest.raises(ValueError, match=r"init_fresh \['head.refin'\]: no such module"):
+        init_student_from(dst, str(tmp_path / "t.pt"), fresh=["head.refin"])
+
+
 def test_init_from_accepts_the_bundled_default_model():
     """Fine-tuning can start from the shipped weights: init_from: default copies every tensor of the bundle."""
     import torch
@@ -135,8 +161,8 @@ def test_init_from_accepts_the_bundled_default_model():
 
     bundle = load_safetensors_student(DEFAULT_MODEL)
     cfg = bundle["config"]["model"]
-    keys = ("backbone", "head_channels", "num_keypoints", "quality_head")
-    dst = build_student(StudentConfig(**{k: cfg[k] for k in keys}))
+    keys = ("backbone", "head_channels", "head_refine", "num_keypoints", "quality_head")
+    dst = build_student(StudentConfig(**{k: cfg[k] for k in keys if k in cfg}))
     assert init_student_from(dst, "default") == len(bundle["model"])
     assert all(torch.equal(v, dst.state_dict()[k]) for k, v in bundle["model"].items())
 

@@ -18,9 +18,11 @@ def _randomise_norms(model: nn.Module) -> None:
             m.bias.data.copy_(torch.randn(n, generator=g) * 0.2)
 
 
-@pytest.mark.parametrize("backbone", ["lcnet_050", "mobilenetv3_small_100"])
-def test_fold_removes_every_norm_and_keeps_the_outputs(backbone):
-    model = build_student(StudentConfig(backbone=backbone, head_channels=32, quality_head=True)).eval()
+@pytest.mark.parametrize("backbone, refine", [("lcnet_050", "conv"), ("mobilenetv3_small_100", "conv"),
+                                             ("lcnet_050", "separable")])  # fmt: skip
+def test_fold_removes_every_norm_and_keeps_the_outputs(backbone, refine):
+    model = build_student(StudentConfig(backbone=backbone, head_channels=32, quality_head=True, head_refine=refine))
+    model.eval()
     _randomise_norms(model)
     norms = sum(isinstance(m, nn.BatchNorm2d) for m in model.modules())
     x = torch.randn(2, 3, 128, 96, generator=torch.Generator().manual_seed(1))

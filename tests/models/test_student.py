@@ -124,3 +124,24 @@ def test_gain_input_norm_runs_inside_the_student():
 def test_unknown_input_norm_is_refused():
     with pytest.raises(ValueError, match="model.input_norm must be"):
         build_student(StudentConfig(input_norm="per-pixel"))
+
+
+def test_separable_refine_cuts_the_fuse_heads_cost_by_the_arithmetic_of_the_factorisation():
+    """A 64-wide refine at 256x192 (stride-4 map 64x48): full 3x3 = 9 x 64 x 64 MACs per pixel, separable =
+    9 x 64 (depthwise) + 64 x 64 (pointwise); the rest of the network is unchanged."""
+    cfg = dict(backbone="yolox_nano", head_channels=64, num_keypoints=14)
+    full = build_student(StudentConfig(**cfg)).eval()
+    separable = build_student(StudentConfig(**cfg, head_refine="separable")).eval()
+    pixels = 64 * 48
+    saved_gflops = 2 * pixels * (9 * 64 * 64 - (9 * 64 + 64 * 64)) / 1e9
+    assert count_flops(full, (192, 256)) - count_flops(separable, (192, 256)) == pytest.approx(saved_gflops, abs=1e-6)
+    assert count_parameters(full) - count_parameters(separable) == 9 * 64 * 64 - (9 * 64 + 64 * 64 + 2 * 64)
+    with torch.no_grad():
+        assert separable(torch.zeros(2, 3, 256, 192)).shape == (2, 14, 64, 48)
+
+
+def test_head_refine_is_checked():
+    with pytest.raises(ValueError, match="model.head_refine must be one of conv, separable, got 'winograd'"):
+        build_student(StudentConfig(head_refine="winograd"))
+    with pytest.raises(ValueError, match="model.head_refine 'separable' is the fuse head's option"):
+        build_student(StudentConfig(backbone="resnet18", head="deconv", head_refine="separable"))

@@ -81,6 +81,9 @@ class TrainConfig:
     seed: int = 0
     out_dir: str = "runs/default"
     init_from: str = ""  # lqpose checkpoint whose student weights start this run (fine-tuning; not on resume)
+    # student module names (prefixes such as "head.refine") that keep their fresh initialisation instead of taking
+    # init_from's weights: a part whose shape changed (model.head_refine) while the rest continues
+    init_fresh: list[str] = field(default_factory=list)
     log_every: int = 20
     ckpt_every: int = 500
     flip_test: bool = True
@@ -101,13 +104,18 @@ def load_poseset(fmt: str, ann: str, images: str, keypoints: str = "") -> PoseSe
     raise ValueError(f"data.format must be coco, mpii or lspet, got {fmt!r}")
 
 
-def init_student_from(model: nn.Module, path: str) -> int:
+def init_student_from(model: nn.Module, path: str, fresh: list[str] | tuple[str, ...] = ()) -> int:
     """Copy an lqpose checkpoint's student weights into `model`. Every tensor of the model must be there with
-    its shape, except an optional quality head the source lacks; returns how many tensors were copied."""
+    its shape, except an optional quality head the source lacks and the modules named in `fresh` (prefixes such as
+    "head.refine", which keep their initialisation); returns how many tensors were copied."""
     state = load_model_file(path).get("model")
     if not isinstance(state, dict):
         raise ValueError(f"{path}: not an lqpose checkpoint with student weights ('model')")
     own = model.state_dict()
+    unused = [p for p in fresh if not any(k == p or k.startswith(p + ".") for k in own)]
+    if unused:
+        raise ValueError(f"init_fresh {unused}: no such module in this student (e.g. 'head.refine', 'quality')")
+    own = {k: v for k, v in own.items() if not any(k == p or k.startswith(p + ".") for p in fresh)}
     missing = [k for k in own if k not in state and not k.startswith("quality.")]
     wrong = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
     if missing or wrong:
@@ -228,7 +236,11 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
 
     model = build_student(cfg.model).to(device)
     if cfg.init_from and not resume:
-        log.info("student initialised from %s: %d tensors", cfg.init_from, init_student_from(model, cfg.init_from))
+        log.info(
+            "student initialised from %s: %d tensors",
+            cfg.init_from,
+            init_student_from(model, cfg.init_from, cfg.init_fresh),
+        )
     ckd = cfg.ckd if cfg.ckd.enabled else None
     net, disc, disc_opt, ckd_step = model, None, None, None
     train_quality = ckd is None and model.quality is not None
