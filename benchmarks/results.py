@@ -378,8 +378,12 @@ def main() -> None:
     if args.write_docs:
         root = Path(__file__).resolve().parents[1]
         replace_block(root / "docs/results.md", text, args.block)
-        replace_block(root / "README.md", tables(runs, costs, severities, families=False, **extra), args.block)
-        print("updated docs/results.md and README.md")
+        readme = root / "README.md"  # carries the latest rounds only; the older ones live in docs/results.md
+        if f"<!-- {args.block}:start -->" in readme.read_text():
+            replace_block(readme, tables(runs, costs, severities, families=False, **extra), args.block)
+            print("updated docs/results.md and README.md")
+        else:
+            print(f"updated docs/results.md (README.md has no {args.block} block)")
 
 
 if __name__ == "__main__":
