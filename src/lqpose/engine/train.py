@@ -112,10 +112,14 @@ def init_student_from(model: nn.Module, path: str, fresh: list[str] | tuple[str,
     if not isinstance(state, dict):
         raise ValueError(f"{path}: not an lqpose checkpoint with student weights ('model')")
     own = model.state_dict()
-    unused = [p for p in fresh if not any(k == p or k.startswith(p + ".") for k in own)]
+
+    def under(key: str, prefix: str) -> bool:
+        return key == prefix or key.startswith(prefix + ".")
+
+    unused = [p for p in fresh if not any(under(k, p) for k in own)]
     if unused:
         raise ValueError(f"init_fresh {unused}: no such module in this student (e.g. 'head.refine', 'quality')")
-    own = {k: v for k, v in own.items() if not any(k == p or k.startswith(p + ".") for p in fresh)}
+    own = {k: v for k, v in own.items() if not any(under(k, p) for p in fresh)}
     missing = [k for k in own if k not in state and not k.startswith("quality.")]
     wrong = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
     if missing or wrong:
