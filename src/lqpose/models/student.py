@@ -53,19 +53,15 @@ def check_input_norm(name: str) -> None:
         raise ValueError(f"model.input_norm must be one of {', '.join(INPUT_NORMS)}, got {name!r}")
 
 
-def _conv_bn_relu(cin: int, cout: int, k: int = 3) -> nn.Sequential:
+def _conv_bn_relu(cin: int, cout: int, k: int = 3, groups: int = 1) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(cin, cout, k, padding=k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+        nn.Conv2d(cin, cout, k, padding=k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
     )
 
 
 def _separable_bn_relu(channels: int, k: int = 3) -> nn.Sequential:
     """Depthwise k x k then pointwise 1 x 1, each with BN + ReLU (MobileNet's block): the fuse head's cheap refine."""
-    return nn.Sequential(
-        nn.Conv2d(channels, channels, k, padding=k // 2, groups=channels, bias=False), nn.BatchNorm2d(channels),
-        nn.ReLU(inplace=True), nn.Conv2d(channels, channels, 1, bias=False), nn.BatchNorm2d(channels),
-        nn.ReLU(inplace=True),
-    )  # fmt: skip
+    return nn.Sequential(*_conv_bn_relu(channels, channels, k, groups=channels), *_conv_bn_relu(channels, channels, 1))
 
 
 HEAD_REFINES = ("conv", "separable")
