@@ -146,10 +146,12 @@ def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers
     """Params, GFLOPs (as trained) and batch-1 per-person latency (one forward, no flip) on the same real crops,
     torch timed as `lqpose.load` runs it (BatchNorm folded into the convolutions), every runtime timed in the
     same interleaved rounds (`interleaved_ms`)."""
-    rows, timers = {}, {}
+    rows, timers, crops = {}, {}, {}
     for name, m in students.items():
         size = tuple(m.codec.input_size)
-        xs, _ = real_crops(shared, size, 50)
+        if size not in crops:  # students of one input size share the crops (read once)
+            crops[size] = real_crops(shared, size, 50)[0]
+        xs = crops[size]
         timers[name, "torch_ms"] = (_torch_forward(m.model.eval()), list(xs))
         # what `lqpose.load(compile=True)` runs (a copy: compiling replaces the forward methods)
         compiled = compile_for_inference(copy.deepcopy(m.model), torch.from_numpy(xs[:1]))
@@ -170,8 +172,8 @@ def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers
         # FLOPs of the folded model: the counter counts convolutions, which the fold leaves as they were
         rows[name] = {"params_M": m.params / 1e6, "GFLOPs": count_flops(m.model, size), "torch_ms": None,
                       "compiled_ms": None, "ort_ms": None, "input": f"{size[0]}x{size[1]}"}  # fmt: skip
+    squares = real_crops(shared, (96, 128), 50)[1] if peers else []  # the peers' square crops, read once
     for name, peer in peers.items():
-        _, squares = real_crops(shared, (96, 128), 50)
         timers[name, "runtime_ms"] = (peer.coco17, squares)
         rows[name] = {"params_M": None, "GFLOPs": None, "torch_ms": None, "compiled_ms": None,
                       "ort_ms": None, "runtime_ms": None, "input": peer.input}  # fmt: skip
