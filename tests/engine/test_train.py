@@ -162,7 +162,7 @@ def test_init_from_accepts_the_bundled_default_model():
     bundle = load_safetensors_student(DEFAULT_MODEL)
     cfg = bundle["config"]["model"]
     keys = ("backbone", "head_channels", "head_refine", "num_keypoints", "quality_head")
-    dst = build_student(StudentConfig(**{k: cfg[k] for k in keys if k in cfg}))
+    dst = build_student(StudentConfig(**{k: cfg[k] for k in keys}))
     assert init_student_from(dst, "default") == len(bundle["model"])
     assert all(torch.equal(v, dst.state_dict()[k]) for k, v in bundle["model"].items())
 
