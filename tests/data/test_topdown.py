@@ -5,7 +5,7 @@ from lqpose.codec import codec_for
 from lqpose.data import read_coco
 from lqpose.data.records import Instance
 from lqpose.data.topdown import MEAN, STD, EpochSampler, LQConfig, TopDownDataset, crop_person
-from lqpose.data.transforms import crop
+from lqpose.data.transforms import AugmentConfig, crop, occlude
 from lqpose.degrade import degrade
 from lqpose.imageio import read_rgb
 
@@ -38,6 +38,25 @@ def test_lq_member_is_the_same_crop_of_the_degraded_full_image(shared_data):
     assert x["lq_severity"] == 4
     wq = denorm(x["image"])
     assert np.abs(wq.astype(int) - expected.astype(int)).mean() > 1  # the pair differs only by the blur
+
+
+def test_occluder_shows_in_both_members_and_leaves_targets_and_other_draws_alone(shared_data):
+    s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    lq = LQConfig(mode="fixed", types=["gaussian_blur"], severities=[4])
+    plain = TopDownDataset(s.trainable(), s.spec, codec_for((192, 256)), train=True, lq=lq, seed=0)[2]
+    aug = AugmentConfig(occlusion_prob=1.0)
+    ds = TopDownDataset(s.trainable(), s.spec, codec_for((192, 256)), train=True, augment=aug, lq=lq, seed=0)
+    x = ds[2]
+    for key in ("matrix", "keypoints", "heatmaps", "weights"):  # same geometry; labels of hidden joints kept
+        assert torch.equal(x[key], plain[key])
+    rng = np.random.default_rng([0, 0, 2, 1])
+    assert rng.random() < 1.0
+    full = occlude(read_rgb(s.trainable()[2].image_path), x["matrix"].numpy(), (192, 256), aug, rng)
+    np.testing.assert_array_equal(denorm(x["image"]), crop(full, x["matrix"].numpy(), (192, 256)))
+    blurred = crop(degrade(full, "gaussian_blur", 4, seed=0), x["matrix"].numpy(), (192, 256))
+    assert np.abs(denorm(x["lq_image"]).astype(int) - blurred.astype(int)).max() <= 1  # the LQ member's is degraded
+    covered = (denorm(x["image"]) != denorm(plain["image"])).any(2).mean()
+    assert 0.2**2 * 0.8 < covered < 0.4**2 * 1.3  # one occluder, 0.2-0.4 of each side
 
 
 def test_eval_degrade_changes_the_input(shared_data):

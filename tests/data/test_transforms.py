@@ -2,11 +2,13 @@ import numpy as np
 import pytest
 
 from lqpose.data.transforms import (
+    AugmentConfig,
     box_to_center_scale,
     compose,
     crop,
     flip_matrix,
     invert,
+    occlude,
     transform_points,
     warp_matrix,
 )
@@ -77,3 +79,48 @@ def test_shrinking_crop_outside_the_image_is_zero():
     out = crop(img, half, (144, 192))
     assert out[56:136, :64].min() == 200  # a flat image stays flat under the blur
     assert not out[:, 80:].any() and not out[:40].any() and not out[152:].any()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_occluder_is_one_crop_aligned_rectangle_of_the_drawn_size(seed):
+    """Drawn in crop pixels and mapped into the (rotated) image, an occluder of 0.3 of each side shows in the
+    crop as an axis-aligned 57.6 x 76.8 px rectangle; everything else, and the input image, stay as they were."""
+    img = np.random.default_rng(0).integers(0, 256, (300, 400, 3), dtype=np.uint8)
+    m = warp_matrix(np.array([200.0, 150.0]), np.array([150.0, 200.0]), 30.0, (192, 256))
+    before = img.copy()
+    cfg = AugmentConfig(occlusion_size=(0.3, 0.3), occlusion_holes=(1, 1))
+    out = occlude(img, m, (192, 256), cfg, np.random.default_rng(seed))
+    np.testing.assert_array_equal(img, before)
+    changed = np.nonzero((crop(out, m, (192, 256)) != crop(img, m, (192, 256))).any(2))
+    ys, xs = changed
+    edge = 2 * (1 + 1.5 * 192 / 150)  # per side: bilinear reach + a rasterised, rotated image pixel (1.28 crop px)
+    assert 0 <= (xs.max() - xs.min() + 1) - 0.3 * 192 <= edge and 0 <= (ys.max() - ys.min() + 1) - 0.3 * 256 <= edge
+    assert 0.9 < len(xs) / (0.3 * 192 * 0.3 * 256) < 1.15  # a filled rectangle, not a scatter
+    image_changed = (out != img).any(2)
+    fill = out[image_changed]
+    solid = (fill == fill[0]).all()
+    assert solid or len(np.unique(fill, axis=0)) > 100  # one random colour, or a texture patch from elsewhere
+
+
+def test_occluders_off_the_image_change_nothing_and_counts_follow_the_config():
+    img = np.random.default_rng(0).integers(0, 256, (100, 100, 3), dtype=np.uint8)
+    outside = warp_matrix(np.array([500.0, 500.0]), np.array([60.0, 80.0]), 0.0, (96, 128))
+    cfg = AugmentConfig(occlusion_holes=(3, 3))
+    np.testing.assert_array_equal(occlude(img, outside, (96, 128), cfg, np.random.default_rng(1)), img)
+    inside = warp_matrix(np.array([50.0, 50.0]), np.array([75.0, 100.0]), 0.0, (96, 128))
+    cfg = AugmentConfig(occlusion_holes=(3, 3), occlusion_size=(0.1, 0.1))
+    out = occlude(img, inside, (96, 128), cfg, np.random.default_rng(2))
+    one = (0.1 * 96 * 75 / 96) * (0.1 * 128 * 100 / 128)  # one occluder's area in image pixels: 7.5 x 10
+    rasterised = (7.5 + 2) * (10 + 2)  # fillConvexPoly keeps boundary pixels: up to one more on every side
+    assert 1.5 * one < (out != img).any(2).sum() <= 3 * rasterised  # three (they may overlap)
+
+
+@pytest.mark.parametrize(
+    "field,value,words",
+    [("occlusion_prob", 1.5, "occlusion_prob"), ("occlusion_holes", (2, 1), "occlusion_holes"),
+     ("occlusion_size", (0.5, 1.5), "occlusion_size")],
+)  # fmt: skip
+def test_bad_occlusion_settings_are_named(field, value, words):
+    cfg = AugmentConfig(**{field: value})
+    with pytest.raises(ValueError, match=words):
+        cfg.validate()

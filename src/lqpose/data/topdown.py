@@ -27,6 +27,7 @@ from .transforms import (
     compose,
     crop,
     flip_matrix,
+    occlude,
     sample_augmentation,
     transform_points,
     warp_matrix,
@@ -106,6 +107,7 @@ class TopDownDataset(Dataset):
         self.codec = codec
         self.train = train
         self.augment = augment or AugmentConfig()
+        self.augment.validate()
         self.lq = lq if lq is not None and lq.mode != "none" else None
         if self.lq:
             self.lq.validate()
@@ -150,6 +152,10 @@ class TopDownDataset(Dataset):
         m = warp_matrix(center, scale, rotation, size)
         if flip:
             m = compose(flip_matrix(size), m)
+        if self.train and self.augment.occlusion_prob > 0:
+            occ_rng = np.random.default_rng([self.seed, self.epoch, index, 1])  # apart: the main draws stay as before
+            if occ_rng.random() < self.augment.occlusion_prob:
+                img = occlude(img, m, size, self.augment, occ_rng)
         kps = inst.keypoints.copy()
         kps[:, :2] = transform_points(kps[:, :2], m)
         if flip:

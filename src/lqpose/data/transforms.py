@@ -1,5 +1,5 @@
 """Top-down geometry: person box -> affine crop (UDP), and training augmentation (scale, rotation, flip with
-keypoint swap, half-body). Every function maps keypoints with the same matrix it warps the image with."""
+keypoint swap, half-body, occluders). Every function maps keypoints with the same matrix it warps the image with."""
 
 from __future__ import annotations
 
@@ -23,6 +23,21 @@ class AugmentConfig:
     half_body_prob: float = 0.3
     half_body_min_keypoints: int = 8
     shift: float = 0.1  # random centre shift, fraction of the box size
+    # Occluders (RTMPose's CoarseDropout, placed in the image so the LQ member degrades them too): the chance a
+    # crop gets any, how many, and each one's side as a fraction of the crop's. 0 = off (older runs unchanged).
+    occlusion_prob: float = 0.0
+    occlusion_holes: tuple[int, int] = (1, 1)
+    occlusion_size: tuple[float, float] = (0.2, 0.4)
+
+    def validate(self) -> None:
+        lo, hi = self.occlusion_holes
+        if not 0.0 <= self.occlusion_prob <= 1.0:
+            raise ValueError(f"augment.occlusion_prob must be within 0..1, got {self.occlusion_prob}")
+        if not 1 <= lo <= hi:
+            raise ValueError(f"augment.occlusion_holes must be [min, max] with 1 <= min <= max, got {[lo, hi]}")
+        size = list(self.occlusion_size)
+        if not 0.0 < size[0] <= size[1] <= 1.0:
+            raise ValueError(f"augment.occlusion_size must be [min, max] within (0, 1], got {size}")
 
 
 def box_to_center_scale(bbox, aspect: float, padding: float = 1.25) -> tuple[np.ndarray, np.ndarray]:
@@ -156,3 +171,37 @@ def sample_augmentation(
     rotation = float(rng.uniform(-cfg.rotation, cfg.rotation)) if rng.random() < cfg.rotation_prob else 0.0
     flip = bool(rng.random() < cfg.flip_prob)
     return center.astype(np.float32), scale.astype(np.float32), rotation, flip
+
+
+def occlude(
+    img: np.ndarray, m: np.ndarray, output_size: tuple[int, int], cfg: AugmentConfig, rng: np.random.Generator
+) -> np.ndarray:
+    """A copy of `img` with occluders where the crop `m` will see them: rectangles drawn in crop pixels (uniform
+    position, each side a uniform fraction of the crop's), mapped into the image by the inverse matrix, filled
+    half the time with a patch of the same image from elsewhere (texture, sometimes another person, as in a crowd)
+    and otherwise with one random colour. Keypoint labels are kept: the model learns to place hidden joints, as
+    COCO's annotations of occluded joints ask. Drawn on the full image, before the LQ member is made, so the
+    teacher's crop and the student's degraded one show the same occluder."""
+    out = img.copy()
+    w, h = output_size
+    back = invert(m)
+    for _ in range(int(rng.integers(cfg.occlusion_holes[0], cfg.occlusion_holes[1] + 1))):
+        ow, oh = (rng.uniform(*cfg.occlusion_size, 2) * (w, h)).astype(np.float32)
+        x, y = rng.uniform(0, w - ow), rng.uniform(0, h - oh)
+        corners = np.array([[x, y], [x + ow, y], [x + ow, y + oh], [x, y + oh]], np.float32)
+        poly = transform_points(corners, back)
+        x0, y0 = np.maximum(np.floor(poly.min(0)).astype(int), 0)
+        x1 = min(int(math.ceil(poly[:, 0].max())) + 1, img.shape[1])
+        y1 = min(int(math.ceil(poly[:, 1].max())) + 1, img.shape[0])
+        if x1 - x0 < 1 or y1 - y0 < 1:
+            continue  # the occluder falls outside the image (crop padding)
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillConvexPoly(mask, np.round(poly - (x0, y0)).astype(np.int32), 1)
+        inside = mask.astype(bool)
+        if rng.random() < 0.5:
+            sy = int(rng.integers(0, img.shape[0] - (y1 - y0) + 1))
+            sx = int(rng.integers(0, img.shape[1] - (x1 - x0) + 1))
+            out[y0:y1, x0:x1][inside] = img[sy : sy + y1 - y0, sx : sx + x1 - x0][inside]
+        else:
+            out[y0:y1, x0:x1][inside] = rng.integers(0, 256, img.shape[2], dtype=np.uint8)
+    return out
