@@ -165,6 +165,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_average(args: argparse.Namespace) -> int:
+    from .engine.average import write_average
+
+    weights = [float(w) for w in args.weights.split(",")] if args.weights else None
+    print(f"wrote {write_average(args.students, args.out, weights)}")
+    return 0
+
+
 def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
     from .import_checkpoint import import_checkpoint
 
@@ -303,6 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--dynamic-batch", action="store_true", help="variable batch size")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("average", help="average the weights of students fine-tuned from one parent (a model soup)")
+    p.add_argument("students", nargs="+", help="two or more checkpoints, student.pt or .safetensors, one architecture")
+    p.add_argument("--out", required=True, help="the averaged student.pt to write (export it like any other)")
+    p.add_argument("--weights", help="comma-separated weights, one per student (default: equal)")
+    p.set_defaults(func=_cmd_average)
 
     from .import_checkpoint import ARCHS
 

@@ -1,0 +1,85 @@
+"""Weight averaging of students fine-tuned from one parent (a "model soup", Wortsman et al. 2022; timm's
+`avg_checkpoints.py` does the same for checkpoints of one run). Runs that continue the same model with different
+data draws or augmentation stay in one loss basin, and their mean is often better than each of them, on unseen
+data too, at no training cost and no inference cost: the result is one student of the same architecture.
+Averaging students that do not share a parent (different initialisation) gives a broken model; the architecture
+check below cannot see that, so `lqpose average` is for runs that continued one model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .checkpoint import load_model_file, save_checkpoint
+
+
+def average_students(paths: list[str | Path], weights: list[float] | None = None) -> dict:
+    """The deployable checkpoint whose floating-point tensors (weights and BatchNorm statistics) are the weighted
+    mean of the students in `paths` (training checkpoints, student.pt, .safetensors or "default"); integer buffers
+    (BatchNorm's batch counters) come from the first. Every student must have the same model config, keypoint
+    layout, input size and tensor shapes; the first mismatch is reported with both file names."""
+    if len(paths) < 2:
+        raise ValueError(f"averaging needs at least two students, got {len(paths)}")
+    weights = [1.0] * len(paths) if weights is None else [float(w) for w in weights]
+    if len(weights) != len(paths):
+        raise ValueError(f"{len(weights)} weights for {len(paths)} students")
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise ValueError(f"weights must be non-negative with a positive sum, got {weights}")
+    total = sum(weights)
+    weights = [w / total for w in weights]
+
+    first_path, first = paths[0], load_model_file(paths[0])
+    ckpts = [first]
+    for path in paths[1:]:
+        ckpt = load_model_file(path)
+        _check_same_student(first_path, first, path, ckpt)
+        ckpts.append(ckpt)
+
+    state = {}
+    for key, ref in first["model"].items():
+        if ref.is_floating_point():
+            mean = sum(w * c["model"][key].double() for w, c in zip(weights, ckpts, strict=True))
+            state[key] = mean.to(ref.dtype)
+        else:
+            state[key] = ref.clone()
+    config = {k: v for k, v in first["config"].items() if k in ("model", "data", "seed")}
+    sources = ", ".join(
+        f"{Path(str(p)).as_posix()} (weight {w:.3f}, step {c.get('step', '?')})"
+        for p, w, c in zip(paths, weights, ckpts, strict=True)
+    )
+    return {
+        "model": state,
+        "config": config,
+        "keypoints": first["keypoints"],
+        "step": max(int(c.get("step", 0) or 0) for c in ckpts),  # the most training any ingredient had
+        "deployable": True,
+        "info": {"averaged_from": sources},
+    }
+
+
+def _check_same_student(first_path, first: dict, path, ckpt: dict) -> None:
+    for part in ("model", "config", "keypoints"):
+        if part not in ckpt:
+            raise ValueError(f"{path}: not an lqpose student (no '{part}')")
+    if ckpt["config"].get("model") != first["config"].get("model"):
+        raise ValueError(f"{path}: its model config differs from {first_path}'s; only one architecture averages")
+    size = ckpt["config"].get("data", {}).get("input_size")
+    if size != first["config"].get("data", {}).get("input_size"):
+        raise ValueError(f"{path}: input size {size} differs from {first_path}'s")
+    if ckpt["keypoints"].get("names") != first["keypoints"].get("names"):
+        raise ValueError(f"{path}: its keypoint layout differs from {first_path}'s")
+    a, b = first["model"], ckpt["model"]
+    if set(a) != set(b):
+        missing = sorted(set(a) ^ set(b))[0]
+        raise ValueError(f"{path}: tensor {missing} is in one of it and {first_path} only")
+    for key, t in a.items():
+        if tuple(b[key].shape) != tuple(t.shape):
+            raise ValueError(f"{path}: tensor {key} has shape {tuple(b[key].shape)}, {first_path} {tuple(t.shape)}")
+
+
+def write_average(paths: list[str | Path], out: str | Path, weights: list[float] | None = None) -> Path:
+    """Average `paths` and write the result atomically as a deployable student.pt (export it as any other)."""
+    ckpt = average_students(paths, weights)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(out, ckpt)
+    return out
