@@ -44,11 +44,11 @@ EXLPOSE = "mmpose-samples/exlpose/test_exlpose.json"
 FACE = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
 
 
-def coco_mini_limbs(shared: Path):
-    """COCO-MINI val with the face joints unlabelled, so OKS (COCO sigmas) and PCK use the 12 limb joints that
-    LSPET-trained models predict."""
+def coco_mini_limbs(shared: Path, split: str = "val"):
+    """COCO-MINI val (or train) with the face joints unlabelled, so OKS (COCO sigmas) and PCK use the 12 limb
+    joints that LSPET-trained models predict."""
     mini = shared / "coco-mini"
-    gt = read_coco(mini / "annotations/person_keypoints_val2017.json", mini / "val2017")
+    gt = read_coco(mini / f"annotations/person_keypoints_{split}2017.json", mini / f"{split}2017")
     face = [COCO17.names.index(n) for n in FACE]
     keep = []
     for inst in gt.instances:

@@ -168,7 +168,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_average(args: argparse.Namespace) -> int:
     from .engine.average import write_average
 
-    weights = [float(w) for w in args.weights.split(",")] if args.weights else None
+    try:
+        weights = [float(w) for w in args.weights.split(",")] if args.weights else None
+    except ValueError:
+        raise ValueError(f"--weights wants comma-separated numbers, got {args.weights!r}") from None
     print(f"wrote {write_average(args.students, args.out, weights)}")
     return 0
 

@@ -79,6 +79,8 @@ def test_students_of_different_architectures_or_bad_weights_are_refused(two, tmp
     assert "at least two students" in capsys.readouterr().err
     assert main(["average", *map(str, two), "--weights", "1", "--out", str(out)]) == 1
     assert "1 weights for 2 students" in capsys.readouterr().err
+    assert main(["average", *map(str, two), "--weights", "1,x", "--out", str(out)]) == 1
+    assert "--weights wants comma-separated numbers, got '1,x'" in capsys.readouterr().err
     assert main(["average", *map(str, two), "--weights", "1,-1", "--out", str(out)]) == 1
     assert "non-negative" in capsys.readouterr().err
     assert main(["average", str(two[0]), str(tmp_path / "missing.pt"), "--out", str(out)]) == 1
