@@ -6,7 +6,7 @@ import pytest
 
 from lqpose.bench.make import make_bench
 from lqpose.bench.peers import blazepose_to_layout
-from lqpose.bench.report import recipe_difference, seed_summary, write_report
+from lqpose.bench.report import paired_pck_differences, recipe_difference, seed_summary, summarize, write_report
 from lqpose.bench.run import PredictionsModel, load_bench, predictions_file, run_bench
 from lqpose.cli import main
 from lqpose.data import read_coco
@@ -58,6 +58,12 @@ def test_ground_truth_scores_one_on_every_split_and_worse_model_has_lower_mpc(be
         assert (tmp_path / "report" / png).stat().st_size > 1000
     rows = (tmp_path / "report/results.csv").read_text().splitlines()
     assert rows[0] == "model,split,AP" and len(rows) == 1 + 2 * 6
+    d = paired_pck_differences(run, "perfect", "worse")  # the bootstrap's full-set value is the plain difference
+    assert d["clean"]["diff"] == 0.0 and (d["clean"]["lo"], d["clean"]["hi"]) == (0.0, 0.0)
+    assert d["mPC"]["diff"] == pytest.approx(1.0 - summarize(run["scores"]["worse"], "PCK@0.2")["mPC"])
+    assert 0 < d["mPC"]["lo"] < d["mPC"]["diff"] < d["mPC"]["hi"] and d["mPC"]["n"] == len(run["people"])
+    assert "## Paired differences: perfect minus each other model" in report
+    assert f"| worse | +0.000 [+0.000, +0.000] | {d['mPC']['diff']:+.3f} [{d['mPC']['lo']:+.3f}, " in report
 
 
 def test_checkpoint_on_the_bench_through_the_cli(bench, tiny_config, tmp_path, capsys):

@@ -14,7 +14,8 @@ from ..degrade import DEGRADATIONS
 from ..files import atomic_write_bytes, write_text
 from ..imageio import read_rgb, write_image
 from ..metrics.coco import oks
-from ..metrics.robustness import family_means, mpc, rpc
+from ..metrics.pck import pck_counts
+from ..metrics.robustness import family_means, mpc, paired_bootstrap_mpc, rpc
 
 FAMILIES = {name: spec.family for name, spec in DEGRADATIONS.items()}
 
@@ -72,6 +73,31 @@ def recipe_difference(a: dict, b: dict, key: str) -> tuple[float, float]:
     (ma, sa), (mb, sb) = a[key], b[key]
     sa, sb = (sb if np.isnan(sa) else sa), (sa if np.isnan(sb) else sb)
     return ma - mb, float(np.sqrt(sa**2 / a["n"] + sb**2 / b["n"]))
+
+
+def paired_pck_differences(run: dict, a: str, b: str, n_boot: int = 2000, seed: int = 0) -> dict:
+    """Model `a` minus model `b` in PCK@0.2 on one benchmark run, clean (or real) and mPC, each with a 95 %
+    bootstrap interval over people (`metrics.robustness.paired_bootstrap_mpc`): whether this test set can tell
+    the two apart. mPC weights each split 1 / (types x severities of its type), as `mpc` does."""
+    gt = run["gt"]
+    keys = list(run["scores"][a])
+    if any("PCK@0.2" not in run["scores"][m][k] for m in (a, b) for k in keys):
+        return {}  # no PCK here (MPII, detected boxes, or a layout without a torso)
+    grid = [k for k in keys if k not in ("clean", "real") and not k.startswith("mixed/")]
+    per_type: dict[str, int] = {}
+    for k in grid:
+        per_type[k.split("/")[0]] = per_type.get(k.split("/")[0], 0) + 1
+    parts = [(k, [k], np.ones(1)) for k in ("clean", "real") if k in keys]
+    if grid:
+        weights = np.array([1.0 / (len(per_type) * per_type[k.split("/")[0]]) for k in grid])
+        parts.append(("mPC", grid, weights))
+    out = {}
+    for label, splits, weights in parts:
+        counts_a = [pck_counts(gt, run["scores"][a][k]["_results"]) for k in splits]
+        counts_b = [pck_counts(gt, run["scores"][b][k]["_results"]) for k in splits]
+        hits_a, hits_b = np.stack([h for h, _ in counts_a]), np.stack([h for h, _ in counts_b])
+        out[label] = paired_bootstrap_mpc(hits_a, hits_b, counts_a[0][1], weights, n_boot, seed)
+    return out
 
 
 def _fmt(v) -> str:
@@ -250,6 +276,18 @@ def write_report(run: dict, report_dir: str | Path, boxes: str = "ground-truth b
                 vals = np.array([v[name] for v in lq], dtype=float)  # a joint unlabelled everywhere: all NaN
                 lq_mean = float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
                 lines.append(f"| {name} | {_fmt(clean_kp.get(name))} | {_fmt(lq_mean)} |")
+    models = list(summaries)
+    diffs = {other: paired_pck_differences(run, models[0], other) for other in models[1:]}
+    if any(diffs.values()):
+        labels = list(next(d for d in diffs.values() if d))
+        lines += ["", f"## Paired differences: {models[0]} minus each other model", "",
+                  f"PCK@0.2, with a 95 % bootstrap interval over the {len(run['people'])} people (2,000 resamples of "
+                  "the same people for both models): what this test set can resolve, not seed-to-seed noise.", "",
+                  "| model | " + " | ".join(f"{lab}: difference [95 % interval]" for lab in labels) + " |",
+                  "| --- | " + " | ".join("---" for _ in labels) + " |"]  # fmt: skip
+        for other, d in diffs.items():
+            cells = [f"{d[lab]['diff']:+.3f} [{d[lab]['lo']:+.3f}, {d[lab]['hi']:+.3f}]" for lab in labels]
+            lines.append(f"| {other} | " + " | ".join(cells) + " |")
     if len(summaries) >= 1:
         plot_models(summaries, metric, report_dir / "models.png")
         lines += ["", "## Models compared", "", "![models](models.png)"]

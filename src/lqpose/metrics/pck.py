@@ -10,15 +10,17 @@ from ..data.readers import PoseSet
 LIMB_PARTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 
 
-def pck(gt: PoseSet, results: list[dict], thr: float = 0.2, joints: list[str] | None = None) -> float:
-    """PCK@thr in [0, 1] over `joints` (default: the 12 limb joints, shoulders to ankles, which COCO-17,
-    CrowdPose-14/LSP and MPII share). Results carry `ann_id`; people whose torso is not labelled are left out."""
+def pck_counts(
+    gt: PoseSet, results: list[dict], thr: float = 0.2, joints: list[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per person (those with a labelled torso, in `gt.instances` order): correct joints and labelled joints over
+    `joints`; a person without a prediction scores 0 of its labelled joints. PCK is hits.sum() / totals.sum()."""
     names = gt.spec.names
     joints = joints or [n for n in names if n.split("_")[-1] in LIMB_PARTS]
     idx = [names.index(n) for n in joints]
     rs, lh = names.index("right_shoulder"), names.index("left_hip")
     by_ann = {int(r["ann_id"]): np.asarray(r["keypoints"], np.float64).reshape(-1, 3) for r in results}
-    hits = total = 0
+    hits, totals = [], []
     for inst in gt.instances:
         k = inst.keypoints
         if k[rs, 2] <= 0 or k[lh, 2] <= 0:
@@ -26,8 +28,17 @@ def pck(gt: PoseSet, results: list[dict], thr: float = 0.2, joints: list[str] | 
         torso = float(np.linalg.norm(k[rs, :2] - k[lh, :2]))
         vis = k[idx, 2] > 0
         pred = by_ann.get(inst.ann_id)
+        hit = 0
         if pred is not None:
             d = np.linalg.norm(pred[idx, :2] - k[idx, :2], axis=1)
-            hits += int(((d <= thr * torso) & vis).sum())
-        total += int(vis.sum())
-    return hits / max(total, 1)
+            hit = int(((d <= thr * torso) & vis).sum())
+        hits.append(hit)
+        totals.append(int(vis.sum()))
+    return np.asarray(hits, np.int64), np.asarray(totals, np.int64)
+
+
+def pck(gt: PoseSet, results: list[dict], thr: float = 0.2, joints: list[str] | None = None) -> float:
+    """PCK@thr in [0, 1] over `joints` (default: the 12 limb joints, shoulders to ankles, which COCO-17,
+    CrowdPose-14/LSP and MPII share). Results carry `ann_id`; people whose torso is not labelled are left out."""
+    hits, totals = pck_counts(gt, results, thr, joints)
+    return int(hits.sum()) / max(int(totals.sum()), 1)
