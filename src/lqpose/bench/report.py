@@ -279,9 +279,10 @@ def write_report(run: dict, report_dir: str | Path, boxes: str = "ground-truth b
     models = list(summaries)
     diffs = {other: paired_pck_differences(run, models[0], other) for other in models[1:]}
     if any(diffs.values()):
-        labels = list(next(d for d in diffs.values() if d))
+        first_diff = next(d for d in diffs.values() if d)
+        labels, people = list(first_diff), first_diff[next(iter(first_diff))]["n"]  # those with a labelled torso
         lines += ["", f"## Paired differences: {models[0]} minus each other model", "",
-                  f"PCK@0.2, with a 95 % bootstrap interval over the {len(run['people'])} people (2,000 resamples of "
+                  f"PCK@0.2, with a 95 % bootstrap interval over the {people} people (2,000 resamples of "
                   "the same people for both models): what this test set can resolve, not seed-to-seed noise.", "",
                   "| model | " + " | ".join(f"{lab}: difference [95 % interval]" for lab in labels) + " |",
                   "| --- | " + " | ".join("---" for _ in labels) + " |"]  # fmt: skip
