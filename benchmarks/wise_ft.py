@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
 from results import SHARED, coco_mini_limbs
 
 from lqpose.bench.make import make_bench
@@ -21,6 +20,7 @@ from lqpose.bench.run import CheckpointModel, run_bench
 from lqpose.data.readers import read_lspet
 from lqpose.engine.checkpoint import load_model_file, save_checkpoint
 from lqpose.engine.evaluate import run_eval
+from lqpose.models.ckd import export_student
 from lqpose.models.student import StudentConfig, build_student
 
 
@@ -55,8 +55,7 @@ def main() -> None:
     print("| ---: | ---: | ---: | ---: | ---: |")
     for alpha in [float(a) for a in args.alphas.split(",")]:
         path = out / f"alpha_{alpha:.2f}" / "student.pt"
-        ckpt = {**student, "model": interpolate_backbone(student, start, alpha), "step": student.get("step", 0)}
-        save_checkpoint(path, {k: ckpt[k] for k in ("model", "config", "keypoints", "step")} | {"deployable": True})
+        save_checkpoint(path, export_student({**student, "model": interpolate_backbone(student, start, alpha)}))
         chain = run_eval(val, path.parent / "val_chain", str(path), degradation=("chain", 3))
         model = CheckpointModel(str(path))
         model.name = f"alpha_{alpha:.2f}"
@@ -66,5 +65,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    torch.set_grad_enabled(False)
     main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..models.ckd import export_student
 from .checkpoint import load_model_file, save_checkpoint
 
 
@@ -27,12 +28,10 @@ def average_students(paths: list[str | Path], weights: list[float] | None = None
     total = sum(weights)
     weights = [w / total for w in weights]
 
-    first_path, first = paths[0], load_model_file(paths[0])
-    ckpts = [first]
-    for path in paths[1:]:
-        ckpt = load_model_file(path)
-        _check_same_student(first_path, first, path, ckpt)
-        ckpts.append(ckpt)
+    ckpts = [load_model_file(path) for path in paths]
+    for path, ckpt in zip(paths, ckpts, strict=True):
+        _check_same_student(paths[0], ckpts[0], path, ckpt)
+    first = ckpts[0]
 
     state = {}
     for key, ref in first["model"].items():
@@ -41,22 +40,17 @@ def average_students(paths: list[str | Path], weights: list[float] | None = None
             state[key] = mean.to(ref.dtype)
         else:
             state[key] = ref.clone()
-    config = {k: v for k, v in first["config"].items() if k in ("model", "data", "seed")}
     sources = ", ".join(
         f"{Path(str(p)).as_posix()} (weight {w:.3f}, step {c.get('step', '?')})"
         for p, w, c in zip(paths, weights, ckpts, strict=True)
     )
-    return {
-        "model": state,
-        "config": config,
-        "keypoints": first["keypoints"],
-        "step": max(int(c.get("step", 0) or 0) for c in ckpts),  # the most training any ingredient had
-        "deployable": True,
-        "info": {"averaged_from": sources},
-    }
+    step = max(int(c.get("step", 0) or 0) for c in ckpts)  # the most training any ingredient had
+    ckpt = export_student({"model": state, "config": first["config"], "keypoints": first["keypoints"], "step": step})
+    return {**ckpt, "info": {"averaged_from": sources}}
 
 
 def _check_same_student(first_path, first: dict, path, ckpt: dict) -> None:
+    """`ckpt` (from `path`) is an lqpose student of the same architecture as `first`; called on the first too."""
     for part in ("model", "config", "keypoints"):
         if part not in ckpt:
             raise ValueError(f"{path}: not an lqpose student (no '{part}')")
