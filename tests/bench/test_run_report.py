@@ -58,7 +58,7 @@ def test_ground_truth_scores_one_on_every_split_and_worse_model_has_lower_mpc(be
         assert (tmp_path / "report" / png).stat().st_size > 1000
     rows = (tmp_path / "report/results.csv").read_text().splitlines()
     assert rows[0] == "model,split,AP" and len(rows) == 1 + 2 * 6
-    d = paired_pck_differences(run, "perfect", "worse")  # the bootstrap's full-set value is the plain difference
+    d = paired_pck_differences(run, "perfect", ["worse"])["worse"]  # the full-set value is the plain difference
     assert d["clean"]["diff"] == 0.0 and (d["clean"]["lo"], d["clean"]["hi"]) == (0.0, 0.0)
     assert d["mPC"]["diff"] == pytest.approx(1.0 - summarize(run["scores"]["worse"], "PCK@0.2")["mPC"])
     assert 0 < d["mPC"]["lo"] < d["mPC"]["diff"] < d["mPC"]["hi"] and d["mPC"]["n"] == len(run["people"])

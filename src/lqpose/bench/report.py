@@ -75,14 +75,13 @@ def recipe_difference(a: dict, b: dict, key: str) -> tuple[float, float]:
     return ma - mb, float(np.sqrt(sa**2 / a["n"] + sb**2 / b["n"]))
 
 
-def paired_pck_differences(run: dict, a: str, b: str, n_boot: int = 2000, seed: int = 0) -> dict:
-    """Model `a` minus model `b` in PCK@0.2 on one benchmark run, clean (or real) and mPC, each with a 95 %
-    bootstrap interval over people (`metrics.robustness.paired_bootstrap_mpc`): whether this test set can tell
-    the two apart. mPC weights each split 1 / (types x severities of its type), as `mpc` does."""
+def paired_pck_differences(run: dict, a: str, others: list[str], n_boot: int = 2000, seed: int = 0) -> dict:
+    """{other: {"clean" (or "real"), "mPC": ...}}: model `a` minus each other model in PCK@0.2 on one benchmark
+    run, each with a 95 % bootstrap interval over people (`metrics.robustness.paired_bootstrap_mpc`): whether
+    this test set can tell the two apart. mPC weights each split 1 / (types x severities of its type), as `mpc`
+    does. Models without PCK on every split (MPII, detected boxes, no torso in the layout) are left out."""
     gt = run["gt"]
     keys = list(run["scores"][a])
-    if any("PCK@0.2" not in run["scores"][m][k] for m in (a, b) for k in keys):
-        return {}  # no PCK here (MPII, detected boxes, or a layout without a torso)
     grid = [k for k in keys if k not in ("clean", "real") and not k.startswith("mixed/")]
     per_type: dict[str, int] = {}
     for k in grid:
@@ -91,12 +90,24 @@ def paired_pck_differences(run: dict, a: str, b: str, n_boot: int = 2000, seed: 
     if grid:
         weights = np.array([1.0 / (len(per_type) * per_type[k.split("/")[0]]) for k in grid])
         parts.append(("mPC", grid, weights))
+
+    def has_pck(model: str) -> bool:
+        return all("PCK@0.2" in run["scores"][model][k] for k in keys)
+
+    def counts(model: str) -> dict:  # split -> (hits per person, labelled joints per person), each split once
+        return {k: pck_counts(gt, run["scores"][model][k]["_results"]) for s in parts for k in s[1]}
+
+    if not has_pck(a):
+        return {}
+    ref = counts(a)
     out = {}
-    for label, splits, weights in parts:
-        counts_a = [pck_counts(gt, run["scores"][a][k]["_results"]) for k in splits]
-        counts_b = [pck_counts(gt, run["scores"][b][k]["_results"]) for k in splits]
-        hits_a, hits_b = np.stack([h for h, _ in counts_a]), np.stack([h for h, _ in counts_b])
-        out[label] = paired_bootstrap_mpc(hits_a, hits_b, counts_a[0][1], weights, n_boot, seed)
+    for b in (m for m in others if has_pck(m)):
+        other = counts(b)
+        out[b] = {
+            label: paired_bootstrap_mpc(np.stack([ref[k][0] for k in splits]), np.stack([other[k][0] for k in splits]),
+                                        ref[splits[0]][1], weights, n_boot, seed)
+            for label, splits, weights in parts
+        }  # fmt: skip
     return out
 
 
@@ -277,9 +288,9 @@ def write_report(run: dict, report_dir: str | Path, boxes: str = "ground-truth b
                 lq_mean = float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan")
                 lines.append(f"| {name} | {_fmt(clean_kp.get(name))} | {_fmt(lq_mean)} |")
     models = list(summaries)
-    diffs = {other: paired_pck_differences(run, models[0], other) for other in models[1:]}
-    if any(diffs.values()):
-        first_diff = next(d for d in diffs.values() if d)
+    diffs = paired_pck_differences(run, models[0], models[1:])
+    if diffs:
+        first_diff = next(iter(diffs.values()))
         labels, people = list(first_diff), first_diff[next(iter(first_diff))]["n"]  # those with a labelled torso
         lines += ["", f"## Paired differences: {models[0]} minus each other model", "",
                   f"PCK@0.2, with a 95 % bootstrap interval over the {people} people (2,000 resamples of "
