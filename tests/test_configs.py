@@ -16,3 +16,5 @@ def test_every_shipped_config_loads(path):
     if cls is TrainConfig:
         assert cfg.data.train_ann and cfg.optim.steps > 0
         cfg.data.lq.validate()
+        for extra in cfg.data.extra_train:  # the mixed-in sets name a file of the shared data and repeat >= 1
+            assert extra.ann.startswith("../shared/data/") and extra.repeat >= 1

@@ -190,3 +190,41 @@ def test_quality_head_without_lq_crops_is_a_clear_error(tiny_config):
     cfg = load_config(TrainConfig, tiny_config, ["model.quality_head=true", "data.val_ann="])
     with pytest.raises(ValueError, match="quality_head learns from the degradation of LQ crops"):
         train(cfg, progress=False)
+
+
+def test_extra_train_sets_join_in_the_training_layout_repeated(tiny_config, tmp_path, shared_data, caplog):
+    # CrowdPose sample (4 trainable people, CrowdPose-14) + the COCO sample (12 trainable, COCO-17) twice, where one
+    # COCO person keeps only face joints: 4 + 2 x 11 people, in the CrowdPose layout
+    coco = json.loads((shared_data / "mmpose-samples/coco/test_coco.json").read_text())
+    first = next(a for a in coco["annotations"] if a["num_keypoints"] > 0)
+    first["keypoints"] = first["keypoints"][:15] + [0] * 36
+    ann = tmp_path / "coco_faces.json"
+    ann.write_text(json.dumps(coco))
+    crowd = shared_data / "mmpose-samples/crowdpose"
+    overrides = [
+        f"data.train_ann={crowd / 'test_crowdpose.json'}",
+        f"data.train_images={crowd}",
+        "data.val_ann=",
+        "optim.steps=2",
+        f"data.extra_train=[{{ann: {ann}, images: {shared_data / 'mmpose-samples/coco'}, repeat: 2}}]",
+    ]
+    cfg = load_config(TrainConfig, tiny_config, overrides)
+    with caplog.at_level("INFO"):
+        run = train(cfg, progress=False)
+    assert f"{ann}: 1 people have no joint of the crowdpose layout; skipped" in caplog.text
+    assert "26 people, 6 batches of 4 per epoch" in caplog.text
+    saved = load_config(TrainConfig, run / "config.yaml")
+    assert saved.data.extra_train[0].repeat == 2 and saved.data.extra_train[0].ann == str(ann)
+    assert load_student_checkpoint(run / "student.pt")[1].num_keypoints == 14
+
+
+def test_extra_train_errors_name_the_entry(tiny_config, shared_data):
+    coco = shared_data / "mmpose-samples/coco/test_coco.json"
+    cfg = load_config(TrainConfig, tiny_config, ["data.extra_train=[{images: x}]"])
+    with pytest.raises(ValueError, match=r"^data\.extra_train: every entry needs 'ann'"):
+        train(cfg, progress=False)
+    cfg = load_config(TrainConfig, tiny_config, [f"data.extra_train=[{{ann: {coco}, repeat: 0}}]"])
+    with pytest.raises(ValueError, match=rf"^data\.extra_train {coco}: repeat must be at least 1, got 0"):
+        train(cfg, progress=False)
+    with pytest.raises(ValueError, match=r"data\.extra_train: unknown key 'repet'; did you mean 'repeat'"):
+        load_config(TrainConfig, tiny_config, [f"data.extra_train=[{{ann: {coco}, repet: 2}}]"])

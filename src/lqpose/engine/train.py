@@ -27,11 +27,13 @@ from tqdm import tqdm
 
 from ..codec import codec_for
 from ..config import save_config, to_dict
+from ..data.mix import convert_layout, repeat
 from ..data.readers import PoseSet, read_coco, read_lspet, read_mpii
+from ..data.records import Instance
 from ..data.topdown import EpochSampler, LQConfig, TopDownDataset
 from ..data.transforms import AugmentConfig
 from ..files import write_json
-from ..keypoints import get_spec
+from ..keypoints import KeypointSpec, get_spec
 from ..losses import keypoint_mse, quality_loss, severity_quality
 from ..models.ckd import CKDConfig, CKDNet, build_discriminator, export_student
 from ..models.student import StudentConfig, build_student
@@ -40,6 +42,19 @@ from .ckd import CKDStep, checkpoint_parts, init_student_from_teacher, load_teac
 from .evaluate import predict, score
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class ExtraTrainSet:
+    """Another dataset mixed into training (MMPose's combined datasets): its people are converted to the main
+    set's keypoint layout by joint name and each is repeated `repeat` times per epoch, so a small set from another
+    domain (COCO people next to LSPET's sports poses) is seen as often as its share demands."""
+
+    format: str = "coco"  # coco | mpii | lspet, as data.format
+    ann: str = ""  # annotation file (lspet: the split name)
+    images: str = ""
+    keypoints: str = ""  # its layout name; empty = from the annotation file
+    repeat: int = 1
 
 
 @dataclass
@@ -56,6 +71,7 @@ class DataConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     lq: LQConfig = field(default_factory=LQConfig)
     train_on_lq: bool = False  # the plain LQ baseline: the student is fed the LQ member of each pair
+    extra_train: list[ExtraTrainSet] = field(default_factory=list)  # more training sets, in the main set's layout
     workers: int = 2
 
 
@@ -102,6 +118,32 @@ def load_poseset(fmt: str, ann: str, images: str, keypoints: str = "") -> PoseSe
     if fmt == "coco":
         return read_coco(ann, images or None, get_spec(keypoints) if keypoints else None)
     raise ValueError(f"data.format must be coco, mpii or lspet, got {fmt!r}")
+
+
+def _trainable(poseset: PoseSet, name: str) -> list[Instance]:
+    """The people training can use: labelled keypoints, a real box and an image file that exists."""
+    instances = [i for i in poseset.trainable() if Path(i.image_path).is_file()]
+    missing = len(poseset.trainable()) - len(instances)
+    if missing:
+        log.warning("%s: %d training people point to missing images; skipped", name, missing)
+    if not instances:
+        raise ValueError(f"{name}: no trainable people (labelled keypoints and a readable image)")
+    return instances
+
+
+def load_extra_train(extra: ExtraTrainSet, spec: KeypointSpec) -> list[Instance]:
+    """One `data.extra_train` entry's people in the training layout `spec`, each repeated `extra.repeat` times."""
+    if not extra.ann:
+        raise ValueError("data.extra_train: every entry needs 'ann' (an annotation file, or an LSPET split name)")
+    poseset = load_poseset(extra.format, extra.ann, extra.images, extra.keypoints)
+    people, dropped = convert_layout(_trainable(poseset, extra.ann), poseset.spec, spec, extra.ann)
+    if dropped:
+        log.warning("%s: %d people have no joint of the %s layout; skipped", extra.ann, dropped, spec.name)
+    if not people:
+        raise ValueError(f"{extra.ann}: no person keeps a labelled joint in the {spec.name} layout")
+    log.info("extra training set %s: %d people (%s layout) x %d", extra.ann, len(people), poseset.spec.name,
+             extra.repeat)  # fmt: skip
+    return repeat(people, extra.repeat, f"data.extra_train {extra.ann}")
 
 
 def init_student_from(model: nn.Module, path: str, fresh: list[str] | tuple[str, ...] = ()) -> int:
@@ -219,13 +261,10 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
     run_dir = Path(cfg.out_dir)
 
     poseset = load_poseset(cfg.data.format, cfg.data.train_ann, cfg.data.train_images, cfg.data.keypoints)
-    instances = [i for i in poseset.trainable() if Path(i.image_path).is_file()]
-    missing = len(poseset.trainable()) - len(instances)
-    if missing:
-        log.warning("%d training people point to missing images; skipped", missing)
-    if not instances:
-        raise ValueError(f"{cfg.data.train_ann}: no trainable people (labelled keypoints and a readable image)")
+    instances = _trainable(poseset, cfg.data.train_ann)
     spec = poseset.spec
+    for extra in cfg.data.extra_train:
+        instances += load_extra_train(extra, spec)
     if cfg.model.num_keypoints != spec.num_keypoints:
         cfg.model.num_keypoints = spec.num_keypoints
     codec = codec_for(tuple(cfg.data.input_size), cfg.data.sigma or None)
