@@ -108,6 +108,16 @@ def crop(img: np.ndarray, m: np.ndarray, output_size: tuple[int, int], antialias
     return cv2.warpAffine(img, m, output_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
 
 
+def pixel_bounds(points: np.ndarray, shape: tuple[int, ...], pad: int = 0) -> tuple[int, int, int, int]:
+    """x0, y0, x1, y1: the pixel window (end exclusive, clipped to an image of `shape`) that holds every (x, y) of
+    `points` and `pad` pixels more on each side; it may be empty where the points lie outside the image."""
+    x0 = max(int(math.floor(points[:, 0].min())) - pad, 0)
+    y0 = max(int(math.floor(points[:, 1].min())) - pad, 0)
+    x1 = min(int(math.ceil(points[:, 0].max())) + pad + 1, shape[1])
+    y1 = min(int(math.ceil(points[:, 1].max())) + pad + 1, shape[0])
+    return x0, y0, x1, y1
+
+
 def low_passed_region(
     img: np.ndarray, m: np.ndarray, output_size: tuple[int, int], zoom: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -119,10 +129,7 @@ def low_passed_region(
     w, h = output_size
     corners = transform_points(np.array([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1]], np.float32), invert(m))
     pad = int(math.ceil(5.0 / zoom))  # the filters' reach (pyramid ~2/zoom, Gaussian ~1.5/zoom) + bilinear
-    x0 = max(int(math.floor(corners[:, 0].min())) - pad, 0)
-    y0 = max(int(math.floor(corners[:, 1].min())) - pad, 0)
-    x1 = min(int(math.ceil(corners[:, 0].max())) + pad + 1, img.shape[1])
-    y1 = min(int(math.ceil(corners[:, 1].max())) + pad + 1, img.shape[0])
+    x0, y0, x1, y1 = pixel_bounds(corners, img.shape, pad)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return img, m
     region = np.ascontiguousarray(img[y0:y1, x0:x1])  # filter only what the warp reads
@@ -190,9 +197,7 @@ def occlude(
         x, y = rng.uniform(0, w - ow), rng.uniform(0, h - oh)
         corners = np.array([[x, y], [x + ow, y], [x + ow, y + oh], [x, y + oh]], np.float32)
         poly = transform_points(corners, back)
-        x0, y0 = np.maximum(np.floor(poly.min(0)).astype(int), 0)
-        x1 = min(int(math.ceil(poly[:, 0].max())) + 1, img.shape[1])
-        y1 = min(int(math.ceil(poly[:, 1].max())) + 1, img.shape[0])
+        x0, y0, x1, y1 = pixel_bounds(poly, img.shape)
         if x1 - x0 < 1 or y1 - y0 < 1:
             continue  # the occluder falls outside the image (crop padding)
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
