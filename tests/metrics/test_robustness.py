@@ -1,8 +1,9 @@
 import math
 
+import numpy as np
 import pytest
 
-from lqpose.metrics.robustness import family_means, mpc, rpc
+from lqpose.metrics.robustness import family_means, mpc, mpc_weights, rpc
 
 
 def test_mpc_rpc_on_a_hand_computed_grid():
@@ -17,8 +18,6 @@ def test_mpc_rpc_on_a_hand_computed_grid():
 
 
 def test_paired_bootstrap_known_cases():
-    import numpy as np
-
     from lqpose.metrics.robustness import paired_bootstrap_mpc
 
     totals = np.full(50, 12)
@@ -41,3 +40,14 @@ def test_paired_bootstrap_known_cases():
     assert r["diff"] == pytest.approx(0.375) and r["lo"] == pytest.approx(0.375)
     with pytest.raises(ValueError, match="shapes disagree"):
         paired_bootstrap_mpc(a2, b[:1], totals, np.array([0.25, 0.75]))
+
+
+def test_mpc_weights_reproduce_mpc_on_an_uneven_grid():
+    # two types, one with three severities and one with one: each type counts half, whatever its severities
+    grid = {"blur": {1: 0.9, 3: 0.6, 5: 0.3}, "jpeg": {3: 0.8}}
+    splits = ["blur/1", "blur/3", "blur/5", "jpeg/3"]
+    w = mpc_weights(splits)
+    np.testing.assert_allclose(w, [1 / 6, 1 / 6, 1 / 6, 1 / 2])
+    values = np.array([grid[k.split("/")[0]][int(k.split("/")[1])] for k in splits])
+    assert mpc(grid) == pytest.approx(0.7)
+    assert float(w @ values) == pytest.approx(mpc(grid))

@@ -15,7 +15,7 @@ from ..files import atomic_write_bytes, write_text
 from ..imageio import read_rgb, write_image
 from ..metrics.coco import oks
 from ..metrics.pck import pck_counts
-from ..metrics.robustness import family_means, mpc, paired_bootstrap_mpc, rpc
+from ..metrics.robustness import family_means, mpc, mpc_weights, paired_bootstrap_mpc, rpc
 
 FAMILIES = {name: spec.family for name, spec in DEGRADATIONS.items()}
 
@@ -78,18 +78,14 @@ def recipe_difference(a: dict, b: dict, key: str) -> tuple[float, float]:
 def paired_pck_differences(run: dict, a: str, others: list[str], n_boot: int = 2000, seed: int = 0) -> dict:
     """{other: {"clean" (or "real"), "mPC": ...}}: model `a` minus each other model in PCK@0.2 on one benchmark
     run, each with a 95 % bootstrap interval over people (`metrics.robustness.paired_bootstrap_mpc`): whether
-    this test set can tell the two apart. mPC weights each split 1 / (types x severities of its type), as `mpc`
-    does. Models without PCK on every split (MPII, detected boxes, no torso in the layout) are left out."""
+    this test set can tell the two apart. mPC weights each split as `mpc` does (`mpc_weights`). Models without
+    PCK on every split (MPII, detected boxes, no torso in the layout) are left out."""
     gt = run["gt"]
     keys = list(run["scores"][a])
     grid = [k for k in keys if k not in ("clean", "real") and not k.startswith("mixed/")]
-    per_type: dict[str, int] = {}
-    for k in grid:
-        per_type[k.split("/")[0]] = per_type.get(k.split("/")[0], 0) + 1
     parts = [(k, [k], np.ones(1)) for k in ("clean", "real") if k in keys]
     if grid:
-        weights = np.array([1.0 / (len(per_type) * per_type[k.split("/")[0]]) for k in grid])
-        parts.append(("mPC", grid, weights))
+        parts.append(("mPC", grid, mpc_weights(grid)))
 
     def has_pck(model: str) -> bool:
         return all("PCK@0.2" in run["scores"][model][k] for k in keys)

@@ -18,6 +18,13 @@ def mpc(grid: dict[str, dict[int, float]]) -> float:
     return float(np.mean([np.mean(list(by_sev.values())) for by_sev in grid.values()]))
 
 
+def mpc_weights(splits: list[str]) -> np.ndarray:
+    """Per "type/severity" split, its weight in `mpc`: 1 / (types x severities of its type), so that
+    sum(weights * metric) over the splits is the mPC of the grid they form."""
+    types = [k.split("/")[0] for k in splits]
+    return np.array([1.0 / (len(set(types)) * types.count(t)) for t in types])
+
+
 def rpc(mpc_value: float, clean: float) -> float:
     return float(mpc_value / clean) if clean and not math.isnan(clean) else float("nan")
 
