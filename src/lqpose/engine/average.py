@@ -72,8 +72,6 @@ def _check_same_student(first_path, first: dict, path, ckpt: dict) -> None:
 
 def write_average(paths: list[str | Path], out: str | Path, weights: list[float] | None = None) -> Path:
     """Average `paths` and write the result atomically as a deployable student.pt (export it as any other)."""
-    ckpt = average_students(paths, weights)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(out, ckpt)
+    save_checkpoint(out, average_students(paths, weights))  # atomic, and makes the folder
     return out
