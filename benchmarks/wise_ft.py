@@ -1,10 +1,11 @@
 """WiSE-FT probe: move a YOLOX-started student's backbone back toward the COCO-trained detector weights it started
 from (Wortsman et al. 2022, "Robust fine-tuning of zero-shot models"; the head stays the student's) and print, per
 mixing weight alpha (1 = the student), what the selection rule reads — LSPET val PCK@0.2 / AP under the random
-camera chain — and a COCO-domain check no model here trains on: COCO-MINI *train*'s 12 limb joints, clean and the
-mean over the 16 degradation types at severity 3 (COCO-MINI val stays the table's).
+camera chain — and a COCO-domain check the student must not have trained on: COCO-MINI *train*'s 12 limb joints,
+clean and the mean over the 16 degradation types at severity 3 (COCO-MINI val stays the table's). Since round 17
+the bundle trains on COCO-MINI train (`data.extra_train`), so the round-16 figures came from the round-14 bundle:
 
-    python benchmarks/wise_ft.py --student default --alphas 1,0.9,0.8,0.7,0.5
+    python benchmarks/wise_ft.py --student runs/lspet/r14_ckd_heat_kd_separable_long_yolox_nano_256/student.pt
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def interpolate_backbone(student: dict, start: dict, alpha: float) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--student", default="default", help="a student whose backbone started from --detector")
+    parser.add_argument("--student", required=True, help="a student whose backbone started from --detector and "
+                        "that never trained on COCO-MINI train (not the bundle since round 17)")  # fmt: skip
     parser.add_argument("--detector", default=str(SHARED / "models/yolox/yolox_nano.onnx"))
     parser.add_argument("--alphas", default="1,0.9,0.8,0.7,0.5")
     parser.add_argument("--shared", default=str(SHARED))
@@ -45,6 +47,9 @@ def main() -> None:
     cfg = dict(student["config"]["model"])
     if not str(cfg.get("backbone", "")).startswith("yolox"):
         parser.error(f"{args.student}: backbone {cfg.get('backbone')!r} did not start from a YOLOX detector")
+    seen = [e.get("ann", "") for e in student["config"].get("data", {}).get("extra_train", [])]
+    if any("person_keypoints_train2017" in a for a in seen):
+        parser.error(f"{args.student}: trained on COCO-MINI train ({seen}), the people this probe holds out")
     start = build_student(StudentConfig(**{**cfg, "weights": args.detector})).state_dict()
 
     val = read_lspet(shared / "lspet", "val")
