@@ -1,9 +1,11 @@
 """Per-person latency and throughput of the default student on this CPU: torch eager as trained, torch eager with
-BatchNorm folded into the convolutions, folded + channels-last weights (what `lqpose.load` runs), the same with
-auto-gain toggled (`lqpose export --input-norm gain|imagenet`: off for the bundle, which has it, on for others),
-the same through torch.compile (`lqpose.load(compile=True)`) and ONNX Runtime,
-at batch 1 and 16, side by side in one run, and MediaPipe BlazePose-full on the same crops when installed.
-Targets: ONNX Runtime >= 1.5x eager; student per-person time <= MediaPipe's.
+BatchNorm folded into the convolutions, folded + channels-last weights, the same with the 1x1 convolutions run as
+matrix products (what `lqpose.load` runs), that with auto-gain toggled (`lqpose export --input-norm
+gain|imagenet`: off for the bundle, which has it, on for others), the same through torch.compile
+(`lqpose.load(compile=True)`) and ONNX Runtime, at batch 1 and 16, all timed in the same interleaved rounds
+(a load spike hits every row alike), with MoveNet Lightning (int8, the issue's latency reference, on the results
+table's real LSPET people) when its model file lies in ../shared/data, and MediaPipe BlazePose-full when
+installed. Targets: ONNX Runtime >= 1.5x eager; student per-person time <= MediaPipe's and within 2x of MoveNet's.
 
 The student is the bundled default model (`--model default`), any lqpose checkpoint, or (`--model fresh`) a
 randomly initialised default-architecture student at `--size`: the speed does not depend on the weights."""
@@ -19,14 +21,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from results import MOVENET, SHARED, interleaved_ms, real_crops  # the table script's timing, peer and crops
 
 from lqpose.bench.peers import square_crop
 from lqpose.data.topdown import crop_person
 from lqpose.engine.checkpoint import load_student_checkpoint, save_checkpoint
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
-from lqpose.models.fuse import compile_for_inference, fuse_conv_bn, prepare_for_inference
+from lqpose.models.fuse import compile_for_inference, fuse_conv_bn, pointwise_as_matmul, prepare_for_inference
 from lqpose.models.student import StudentConfig, auto_gain, build_student, count_parameters
+
+COMPILED = "torch.compile of `lqpose.load`'s model"
 
 
 def per_person_ms(fn, batch: int, repeats: int) -> float:
@@ -65,7 +70,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="default", help="'default' (bundled), a checkpoint, or 'fresh'")
     parser.add_argument("--size", type=int, nargs=2, default=(96, 128), metavar=("W", "H"), help="for 'fresh'")
-    parser.add_argument("--repeats", type=int, default=100, help="timed calls per row (batch-1 times move ~20%% at 20)")
+    parser.add_argument("--repeats", type=int, default=100, help="batch-1 calls per row over 5 interleaved rounds")
+    parser.add_argument("--movenet", default=str(SHARED / MOVENET), help="MoveNet .tflite ('' to leave it out)")
     parser.add_argument(
         "--onnx",
         help="the same student already exported (otherwise it is exported here, which needs `onnx`)",
@@ -87,46 +93,75 @@ def main() -> None:
     if ort_model.codec.input_size != (w, h):
         raise SystemExit(f"{args.onnx}: input {ort_model.codec.input_size} is not the checkpoint's {(w, h)}")
     student_in, square = person_crops((w, h))
-    fused, _ = fuse_conv_bn(model, torch.from_numpy(student_in[None]))
-    prepared = prepare_for_inference(model, torch.from_numpy(student_in[None]))  # what `lqpose.load` runs
+    example = torch.from_numpy(student_in[None])
+    fused, _ = fuse_conv_bn(model, example)
+    channels_last = copy.deepcopy(fused).to(memory_format=torch.channels_last)
+    prepared = prepare_for_inference(model, example)  # what `lqpose.load` runs
+    if not pointwise_as_matmul(copy.deepcopy(channels_last)):
+        print("note: this student has no 1x1 convolution; the last two eager rows are the same model")
     other_norm = "imagenet" if model.cfg.input_norm == "gain" else "gain"  # auto-gain toggled (`lqpose export`)
     toggled = copy.deepcopy(prepared)
     toggled.cfg = dataclasses.replace(toggled.cfg, input_norm=other_norm)
-    compiled = compile_for_inference(copy.deepcopy(prepared), torch.from_numpy(student_in[None]))
+    compiled = compile_for_inference(copy.deepcopy(prepared), example)
     params = count_parameters(model) / 1e6
     print(
         f"student {ckpt.name} ({params:.2f} M parameters), input {w}x{h}, torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads; ms per person (lower is better), no flip test"
+        f"{torch.get_num_threads()} threads; ms per person (lower is better), no flip test, median of 5 "
+        "interleaved rounds"
     )
+    runs = {
+        "torch eager": lambda x: model(torch.from_numpy(x)),
+        "torch eager, BN folded": lambda x: fused(torch.from_numpy(x)),
+        "torch eager, folded + channels-last": lambda x: channels_last(torch.from_numpy(x)),
+        "torch eager, folded + channels-last + 1x1 as matmul (`lqpose.load`)": lambda x: prepared(torch.from_numpy(x)),
+        f"the same, input_norm {other_norm}": lambda x: toggled(torch.from_numpy(x)),
+        COMPILED: lambda x: compiled(torch.from_numpy(x)),
+        "ONNX Runtime": lambda x: ort_model.forward_with_quality(torch.from_numpy(x)),
+    }
+    timers = {}
+    for b in (1, 16):
+        x = np.ascontiguousarray(np.repeat(student_in[None], b, 0))
+        calls = max(1, args.repeats // 5 // b)
+        timers.update({(name, b): (run, [x] * calls) for name, run in runs.items()})
+    movenet = None
+    if args.movenet and Path(args.movenet).is_file():
+        try:
+            from lqpose.bench.peers import MoveNetPeer
+
+            movenet = MoveNetPeer(args.movenet)
+            # MoveNet resizes its square crop inside the call, so its time depends on the person's size: the
+            # results table's real LSPET test people (the student's time does not: its crop is fixed)
+            squares = real_crops(SHARED, (w, h), max(1, args.repeats // 5))[1]
+            timers["MoveNet", 1] = (movenet.coco17, squares)
+        except ImportError as e:
+            print(f"MoveNet left out: {e}")
+    with torch.inference_mode():
+        ms = interleaved_ms(timers)
+    rows = {name: [ms[name, 1], ms[name, 16] / 16] for name in runs}
     print("| runtime | batch 1 | batch 16 | people/s at 16 |")
     print("| --- | ---: | ---: | ---: |")
-    rows = {}
-    for name, run in (
-        ("torch eager", lambda x: model(torch.from_numpy(x))),
-        ("torch eager, BN folded", lambda x: fused(torch.from_numpy(x))),
-        ("torch eager, folded + channels-last", lambda x: prepared(torch.from_numpy(x))),
-        (f"torch eager, folded + channels-last, input_norm {other_norm}", lambda x: toggled(torch.from_numpy(x))),
-        ("torch.compile, folded + channels-last", lambda x: compiled(torch.from_numpy(x))),
-        ("ONNX Runtime", lambda x: ort_model.forward_with_quality(torch.from_numpy(x))),
-    ):
-        vals = []
-        for b in (1, 16):
-            x = np.ascontiguousarray(np.repeat(student_in[None], b, 0))
-            with torch.inference_mode():
-                vals.append(per_person_ms(lambda x=x, run=run: run(x), b, args.repeats))
-        rows[name] = vals
-        print(f"| {name} | {vals[0]:.2f} | {vals[1]:.2f} | {1000 / vals[1]:.0f} |")
+    for name, (b1, b16) in rows.items():
+        print(f"| {name} | {b1:.2f} | {b16:.2f} | {1000 / b16:.0f} |")
+    loaded = "torch eager, folded + channels-last + 1x1 as matmul (`lqpose.load`)"
     print(
         f"\nONNX Runtime / eager speed-up: batch 1 {rows['torch eager'][0] / rows['ONNX Runtime'][0]:.2f}x, "
         f"batch 16 {rows['torch eager'][1] / rows['ONNX Runtime'][1]:.2f}x (target >= 1.5x); BN folding / eager: "
         f"batch 1 {rows['torch eager'][0] / rows['torch eager, BN folded'][0]:.2f}x, "
         f"batch 16 {rows['torch eager'][1] / rows['torch eager, BN folded'][1]:.2f}x; folded + channels-last / "
         f"eager: batch 1 {rows['torch eager'][0] / rows['torch eager, folded + channels-last'][0]:.2f}x, "
-        f"batch 16 {rows['torch eager'][1] / rows['torch eager, folded + channels-last'][1]:.2f}x"
+        f"batch 16 {rows['torch eager'][1] / rows['torch eager, folded + channels-last'][1]:.2f}x; 1x1 as matmul / "
+        f"folded + channels-last: batch 1 {rows['torch eager, folded + channels-last'][0] / rows[loaded][0]:.2f}x, "
+        f"batch 16 {rows['torch eager, folded + channels-last'][1] / rows[loaded][1]:.2f}x"
     )
-    eager_1 = rows["torch eager, folded + channels-last"][0]
-    print(f"torch.compile / folded + channels-last eager: batch 1 "
-          f"{eager_1 / rows['torch.compile, folded + channels-last'][0]:.2f}x")  # fmt: skip
+    eager_1 = rows[loaded][0]
+    print(f"torch.compile / `lqpose.load` eager: batch 1 {eager_1 / rows[COMPILED][0]:.2f}x")
+    if movenet is not None:
+        mn = ms["MoveNet", 1]
+        print(f"MoveNet Lightning (int8, 192x192, 2 threads) on real LSPET test people: {mn:.2f} ms; the student "
+              f"at batch 1 takes {eager_1 / mn:.2f}x that in `lqpose.load`'s eager torch, "
+              f"{rows['torch eager, folded + channels-last'][0] / mn:.2f}x without the 1x1 matmuls, "
+              f"{rows[COMPILED][0] / mn:.2f}x compiled and "
+              f"{rows['ONNX Runtime'][0] / mn:.2f}x in ONNX Runtime (target <= 2x)")  # fmt: skip
     x1 = torch.from_numpy(student_in[None])
     with torch.inference_mode():  # the op alone: steadier than the difference of two noisy rows
         gain_ms = per_person_ms(lambda: auto_gain(x1), 1, args.repeats * 5)

@@ -238,6 +238,26 @@ def type_tables(runs: dict, types: list[str], note: str) -> list[str]:
     return lines
 
 
+def cost_table(costs: dict) -> list[str]:
+    """The cost rows as markdown, with each runtime's ratio to MoveNet's time in the same run."""
+    ref = next((c.get("runtime_ms") for name, c in costs.items() if name.startswith("MoveNet")), None)
+    lines = ["### Cost on this CPU (batch 1, one forward pass per person, no flip; 50 real LSPET crops)", "",
+              "Median of 5 interleaved rounds (every runtime once per round); torch: eager, as `lqpose.load` "
+              "runs it; torch.compile: `lqpose.load(compile=True)`. × MoveNet: the ratio to MoveNet's time in "
+              "the same run.", "",
+              "| model | input | params (M) | GFLOPs | torch ms/person | torch.compile ms/person "
+              "| ONNX Runtime ms/person | own runtime ms/person | torch × MoveNet | torch.compile × MoveNet "
+              "| ONNX Runtime × MoveNet |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    runtimes = ("torch_ms", "compiled_ms", "ort_ms")
+    for name, c in costs.items():
+        ratios = " | ".join(_f(None if ref is None or c.get(k) is None else c[k] / ref, 2) for k in runtimes)
+        times = " | ".join(_f(c.get(k), 2) for k in runtimes)
+        lines.append(f"| {name} | {c['input']} | {_f(c['params_M'], 2)} | {_f(c['GFLOPs'], 3)} | {times} | "
+                     f"{_f(c.get('runtime_ms'), 2)} | {ratios} |")  # fmt: skip
+    return lines
+
+
 def tables(runs: dict, costs: dict, severities: list[int], families: bool = True,
            recipes: dict[str, list[str]] | None = None, pairs: list[tuple[str, str]] | None = None,
            types: list[str] | None = None, types_note: str = "") -> str:  # fmt: skip
@@ -267,21 +287,7 @@ def tables(runs: dict, costs: dict, severities: list[int], families: bool = True
         lines += type_tables(runs, types, types_note)
     for bench_name, run in real.items():
         lines += real_table(bench_name, run)
-    ref = next((c.get("runtime_ms") for name, c in costs.items() if name.startswith("MoveNet")), None)
-    lines += ["### Cost on this CPU (batch 1, one forward pass per person, no flip; 50 real LSPET crops)", "",
-              "Median of 5 interleaved rounds (every runtime once per round); torch: eager, as `lqpose.load` "
-              "runs it; torch.compile: `lqpose.load(compile=True)`. × MoveNet: the ratio to MoveNet's time in "
-              "the same run.", "",
-              "| model | input | params (M) | GFLOPs | torch ms/person | torch.compile ms/person "
-              "| ONNX Runtime ms/person | own runtime ms/person | torch × MoveNet | torch.compile × MoveNet "
-              "| ONNX Runtime × MoveNet |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
-    runtimes = ("torch_ms", "compiled_ms", "ort_ms")
-    for name, c in costs.items():
-        ratios = " | ".join(_f(None if ref is None or c.get(k) is None else c[k] / ref, 2) for k in runtimes)
-        times = " | ".join(_f(c.get(k), 2) for k in runtimes)
-        lines.append(f"| {name} | {c['input']} | {_f(c['params_M'], 2)} | {_f(c['GFLOPs'], 3)} | {times} | "
-                     f"{_f(c.get('runtime_ms'), 2)} | {ratios} |")  # fmt: skip
+    lines += cost_table(costs)
     lines += ["", f"Grid: 16 degradation types x severities {severities} + 2 mixed random-chain splits per set, "
               "seed 0 (`lqpose make-bench`); mPC = mean over the grid, rPC = mPC / clean."]  # fmt: skip
     return "\n".join(lines)
@@ -317,6 +323,9 @@ def main() -> None:
     parser.add_argument("--severities", default="1,3,5")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write-docs", action="store_true", help="update docs/results.md and the README block")
+    parser.add_argument("--costs-only", action="store_true",
+                        help="only re-time the cost table (no benchmark predictions); printed and written to "
+                             "OUT/costs.md and OUT/costs.json")  # fmt: skip
     parser.add_argument(
         "--block",
         default="results",
@@ -337,10 +346,12 @@ def main() -> None:
     for pair in pairs:
         if len(pair) != 2 or not set(pair) <= set(recipes):
             parser.error(f"--compare {'|'.join(pair)}: expected two --recipe names, A|B")
+    if args.costs_only and args.write_docs:
+        parser.error("--costs-only prints a cost table of its own; the docs blocks need the whole run")
     types = [t for t in args.types.split(",") if t]
     if set(types) - set(DEGRADATIONS):
         parser.error(f"--types: unknown degradation types {sorted(set(types) - set(DEGRADATIONS))}")
-    benches = build_benches(out, shared, severities, args.workers, args.exlpose)
+    benches = {} if args.costs_only else build_benches(out, shared, severities, args.workers, args.exlpose)
 
     students = {}
     for name, path in student_paths.items():
@@ -361,6 +372,14 @@ def main() -> None:
     for name, peer in peers.items():
         peer.name = re.sub(r"\W+", "_", name).strip("_")
 
+    onnx_dir = Path(args.onnx_dir) if args.onnx_dir else out / "onnx"
+    if args.costs_only:
+        costs = cost_rows(students, onnx_dir, peers, shared)
+        text = "\n".join(cost_table(costs))
+        write_text(out / "costs.md", text + "\n")
+        write_text(out / "costs.json", json.dumps(costs, indent=1))
+        print(text)
+        return
     runs = {}
     for bench_name, bench in benches.items():
         folder = out / "predictions" / bench.name
@@ -371,11 +390,11 @@ def main() -> None:
         run = run_bench(bench, cached, progress=False)
         write_report(run, out / f"report_{bench.name}")
         runs[bench_name] = run
-    costs = cost_rows(students, Path(args.onnx_dir) if args.onnx_dir else out / "onnx", peers, shared)
+    costs = cost_rows(students, onnx_dir, peers, shared)
     extra = {"recipes": recipes, "pairs": pairs, "types": types, "types_note": args.types_note}
     text = tables(runs, costs, severities, **extra)
     write_text(out / "results.md", text + "\n")
-    (out / "costs.json").write_text(json.dumps(costs, indent=1))
+    write_text(out / "costs.json", json.dumps(costs, indent=1))
     print(text)
     if args.write_docs:
         root = Path(__file__).resolve().parents[1]

@@ -39,18 +39,22 @@ def test_load_default_finds_the_head_of_the_astronaut():
 
 
 def test_load_runs_the_bundled_model_folded_and_channels_last():
-    """`lqpose.load` folds every BatchNorm into its convolution and keeps the weights channels-last (batch-1 CPU
-    speed, benchmarks/infer_speed.py); the outputs stay the same."""
+    """`lqpose.load` folds every BatchNorm into its convolution, runs the 40 1x1 convolutions as matrix products
+    and keeps the other weights channels-last (batch-1 CPU speed, benchmarks/infer_speed.py); the outputs stay
+    the same."""
     import torch
 
     from lqpose.engine.checkpoint import load_student_checkpoint
+    from lqpose.models.fuse import PointwiseMatmul
 
     plain, _, _ = load_student_checkpoint(DEFAULT_MODEL)
     folded = lqpose.load().model
     assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules()) == 49
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
     convs = [m.weight for m in folded.modules() if isinstance(m, torch.nn.Conv2d)]
-    assert len(convs) > 49 and all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
+    matmuls = sum(isinstance(m, PointwiseMatmul) for m in folded.modules())
+    assert matmuls == 40 and len(convs) == sum(isinstance(m, torch.nn.Conv2d) for m in plain.modules())
+    assert all(w.is_contiguous(memory_format=torch.channels_last) for w in convs)
     x = torch.randn(2, 3, 256, 192, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         assert torch.allclose(plain(x), folded(x), atol=1e-5)
