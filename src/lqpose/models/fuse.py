@@ -9,7 +9,7 @@ weights stored channels-last make the whole network run NHWC from the first conv
 NCHW), 1.3-1.6x more. A 1x1 convolution over a channels-last tensor is a matrix product over the channel axis
 of its contiguous NHWC view: run as one GEMM it skips oneDNN's per-call primitive setup (and, at batch 1 on small
 maps, ATen's native 1x1 path, which reorders to NCHW and back); on the YOLOX-nano bundle's 40 pointwise layers that gave
-another 1.07-1.17x at batch 1 (paired medians over runs) and lost nothing at larger batches.
+another 1.06-1.17x at batch 1 (paired medians over runs) and lost nothing at larger batches.
 benchmarks/infer_speed.py measures each step. ONNX Runtime does all of it itself.
 """
 
