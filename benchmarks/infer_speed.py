@@ -98,7 +98,7 @@ def main() -> None:
     channels_last = copy.deepcopy(fused).to(memory_format=torch.channels_last)
     prepared = prepare_for_inference(model, example)  # what `lqpose.load` runs
     if not pointwise_as_matmul(copy.deepcopy(channels_last)):
-        print("note: this student has no 1x1 convolution; the last two eager rows are the same model")
+        print("note: no 1x1 convolution here: the channels-last rows with and without the matmuls are one model")
     other_norm = "imagenet" if model.cfg.input_norm == "gain" else "gain"  # auto-gain toggled (`lqpose export`)
     toggled = copy.deepcopy(prepared)
     toggled.cfg = dataclasses.replace(toggled.cfg, input_norm=other_norm)
