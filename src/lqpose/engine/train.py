@@ -122,8 +122,9 @@ def load_poseset(fmt: str, ann: str, images: str, keypoints: str = "") -> PoseSe
 
 def _trainable(poseset: PoseSet, name: str) -> list[Instance]:
     """The people training can use: labelled keypoints, a real box and an image file that exists."""
-    instances = [i for i in poseset.trainable() if Path(i.image_path).is_file()]
-    missing = len(poseset.trainable()) - len(instances)
+    candidates = poseset.trainable()
+    instances = [i for i in candidates if Path(i.image_path).is_file()]
+    missing = len(candidates) - len(instances)
     if missing:
         log.warning("%s: %d training people point to missing images; skipped", name, missing)
     if not instances:
