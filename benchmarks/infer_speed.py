@@ -28,7 +28,7 @@ from lqpose.data.topdown import crop_person
 from lqpose.engine.checkpoint import load_student_checkpoint, save_checkpoint
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
-from lqpose.models.fuse import compile_for_inference, fuse_conv_bn, pointwise_as_matmul, prepare_for_inference
+from lqpose.models.fuse import compile_for_inference, fuse_conv_bn, is_pointwise, prepare_for_inference
 from lqpose.models.student import StudentConfig, auto_gain, build_student, count_parameters
 
 COMPILED = "torch.compile of `lqpose.load`'s model"
@@ -97,7 +97,7 @@ def main() -> None:
     fused, _ = fuse_conv_bn(model, example)
     channels_last = copy.deepcopy(fused).to(memory_format=torch.channels_last)
     prepared = prepare_for_inference(model, example)  # what `lqpose.load` runs
-    if not pointwise_as_matmul(copy.deepcopy(channels_last)):
+    if not any(is_pointwise(m) for m in channels_last.modules()):
         print("note: no 1x1 convolution here: the channels-last rows with and without the matmuls are one model")
     other_norm = "imagenet" if model.cfg.input_norm == "gain" else "gain"  # auto-gain toggled (`lqpose export`)
     toggled = copy.deepcopy(prepared)
