@@ -8,10 +8,15 @@ Decoding refines the argmax with DARK (Zhang et al. 2020): a second-order Taylor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:  # torch is imported where a tensor is handled, so the codec loads without it
+    import torch
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,13 @@ class HeatmapCodec:
                 if abs(cx - x) < 1.5 and abs(cy - y) < 1.5:
                     out[i, j] = (cx, cy)
         return out
+
+
+def flip_heatmaps(heatmaps: torch.Tensor, flip_index: Sequence[int]) -> torch.Tensor:
+    """Heatmaps (B, K, h, w) of a mirrored input -> heatmaps of the original (mirror back, swap left/right by
+    `flip_index`, e.g. `KeypointSpec.flip_index`). Exact under UDP: a crop pixel x mirrors to W-1-x and a heatmap
+    pixel to w-1-x, the same point. Used by flip testing and by a flip-averaged CKD teacher."""
+    return heatmaps.flip(3)[:, [int(i) for i in flip_index]]
 
 
 def codec_for(input_size: tuple[int, int], sigma: float | None = None, stride: int = 4) -> HeatmapCodec:

@@ -164,3 +164,42 @@ def test_gt_term_uses_the_plain_recipes_foreground_weighting():
         unweighted = keypoint_mse(s(b["lq_image"]), b["heatmaps"], b["weights"])
     assert float(parts["gt"]) == pytest.approx(float(plain), rel=1e-5)
     assert float(plain) > 1.5 * float(unweighted)  # the weighting is really in effect on this batch
+
+
+def test_flip_averaged_teacher_is_mirror_equivariant_and_the_flip_test_mean():
+    """teacher_flip: the heatmaps are the mean over the crop and its mirror (as flip testing computes them), so
+    the mirrored crop's targets are exactly the crop's targets mirrored back; the features stay the crop's own."""
+    from lqpose.codec import flip_heatmaps
+    from lqpose.keypoints import COCO17
+
+    t = teacher()
+    x = batch()["image"]
+    plain, flipped = t.knowledge(x), t.knowledge(x, COCO17.flip_index)
+    with torch.no_grad():
+        mean = 0.5 * (t.net(x) + flip_heatmaps(t.net(x.flip(3)), COCO17.flip_index))
+    assert torch.allclose(flipped["heatmaps"], mean, atol=1e-6)
+    assert not torch.allclose(flipped["heatmaps"], plain["heatmaps"], atol=1e-4)  # an untrained net is not symmetric
+    assert torch.equal(flipped["head_feature"], plain["head_feature"])
+    of_mirror = t.knowledge(x.flip(3), COCO17.flip_index)["heatmaps"]
+    assert torch.allclose(flip_heatmaps(of_mirror, COCO17.flip_index), flipped["heatmaps"], atol=1e-6)
+
+
+def test_teacher_flip_changes_only_the_distillation_target():
+    from lqpose.keypoints import COCO17
+    from lqpose.losses import heatmap_kd
+
+    cfg = CKDConfig(enabled=True, teacher_flip=True, use_gan=False, use_fusion=False, use_rtd=False)
+    s = student(quality=False)
+    net = CKDNet(s, 24, cfg, simcc_codec(SIZE, cfg.simcc_split).bins)
+    t = teacher()
+    step = CKDStep(net, t, None, cfg, SIZE, total_steps=10, flip_index=COCO17.flip_index)
+    b = batch()
+    _, parts, _ = step.losses(net, b, 0)
+    with torch.no_grad():
+        pred = s(b["lq_image"])
+        target = t.knowledge(b["image"], COCO17.flip_index)["heatmaps"]
+        plain_target = t.knowledge(b["image"])["heatmaps"]
+    assert float(parts["heat_kd"]) == pytest.approx(float(heatmap_kd(pred, target, b["weights"])), rel=1e-5)
+    assert float(parts["heat_kd"]) != pytest.approx(float(heatmap_kd(pred, plain_target, b["weights"])), rel=1e-3)
+    with pytest.raises(ValueError, match="flip_index"):
+        CKDStep(net, t, None, cfg, SIZE, total_steps=10)

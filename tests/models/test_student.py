@@ -1,8 +1,8 @@
 import pytest
 import torch
 
+from lqpose.codec import flip_heatmaps
 from lqpose.data.topdown import MEAN, STD
-from lqpose.engine.evaluate import flip_heatmaps
 from lqpose.keypoints import COCO17
 from lqpose.models.student import (
     StudentConfig,
@@ -44,9 +44,9 @@ def test_default_student_is_small():
 def test_flip_back_is_exact_for_a_symmetric_pose():
     hm = torch.zeros(1, 17, 8, 6)
     hm[0, COCO17.index("left_wrist"), 3, 1] = 1.0
-    back = flip_heatmaps(hm.flip(3)[:, torch.as_tensor(COCO17.flip_index)], COCO17)
+    back = flip_heatmaps(hm.flip(3)[:, torch.as_tensor(COCO17.flip_index)], COCO17.flip_index)
     assert torch.equal(back, hm)
-    mirrored = flip_heatmaps(hm, COCO17)
+    mirrored = flip_heatmaps(hm, COCO17.flip_index)
     assert mirrored[0, COCO17.index("right_wrist"), 3, 4] == 1.0
 
 

@@ -6,6 +6,8 @@ L = L_gt + a L_heat_kd + b L_feat_ckd + f L_fused_aux + c L_rtd + d (L_rec + e L
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 
@@ -58,8 +60,12 @@ class CKDStep:
     """Computes the CKD losses for a batch and steps the discriminator."""
 
     def __init__(self, net: CKDNet, teacher: Teacher, disc: PatchDiscriminator | None, cfg: CKDConfig,
-                 input_size: tuple[int, int], total_steps: int, fg_weight: float = 0.0):  # fmt: skip
+                 input_size: tuple[int, int], total_steps: int, fg_weight: float = 0.0,
+                 flip_index: Sequence[int] | None = None):  # fmt: skip
         self.net, self.teacher, self.disc, self.cfg = net, teacher, disc, cfg
+        if cfg.teacher_flip and flip_index is None:
+            raise ValueError("ckd.teacher_flip needs the keypoint layout's flip_index")
+        self.teacher_flip_index = flip_index if cfg.teacher_flip else None
         self.fg_weight = fg_weight  # the same heatmap-loss weighting as the plain recipe (optim.fg_weight)
         self.simcc = simcc_codec(tuple(input_size), cfg.simcc_split)
         self.total_steps = total_steps
@@ -72,7 +78,7 @@ class CKDStep:
         target, weights = batch["heatmaps"], batch["weights"]
         warm = step < cfg.warmup_steps
         decay = (1.0 - step / max(1, self.total_steps)) if cfg.kd_decay else 1.0
-        t = self.teacher.knowledge(x_wq)
+        t = self.teacher.knowledge(x_wq, self.teacher_flip_index)
         out = net(x_lq, t["head_feature"], freeze_student=warm)
         parts: dict[str, torch.Tensor] = {}
         if not warm:

@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from ..codec import HeatmapCodec
+from ..codec import HeatmapCodec, flip_heatmaps
 from ..data.readers import PoseSet
 from ..data.records import Instance
 from ..data.topdown import TopDownDataset
@@ -24,12 +24,6 @@ log = logging.getLogger(__name__)
 RESCORE_THRESHOLD = 0.2  # keypoints scoring above this count in the person score (MMPose/HRNet convention)
 
 
-def flip_heatmaps(heatmaps: torch.Tensor, spec: KeypointSpec) -> torch.Tensor:
-    """Heatmaps of a mirrored input -> heatmaps of the original (mirror back, swap left/right). Exact under
-    UDP: a crop pixel x mirrors to W-1-x and a heatmap pixel to w-1-x, the same point."""
-    return heatmaps.flip(3)[:, torch.as_tensor(spec.flip_index, device=heatmaps.device)]
-
-
 @torch.inference_mode()
 def predict_heatmaps(
     model: torch.nn.Module, images: torch.Tensor, spec: KeypointSpec, flip_test: bool
@@ -39,7 +33,7 @@ def predict_heatmaps(
     heatmaps, quality = run(images)
     if flip_test:
         flipped, q_flip = run(images.flip(3))
-        heatmaps = 0.5 * (heatmaps + flip_heatmaps(flipped, spec))
+        heatmaps = 0.5 * (heatmaps + flip_heatmaps(flipped, spec.flip_index))
         if quality is not None:
             quality = 0.5 * (quality + q_flip)
     return heatmaps, quality

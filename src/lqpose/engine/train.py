@@ -309,7 +309,8 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
         if disc is not None:
             disc.to(device)
             disc_opt = torch.optim.AdamW(disc.parameters(), lr=ckd.disc_lr, betas=(0.5, 0.999), weight_decay=0.0)
-        ckd_step = CKDStep(net, teacher, disc, ckd, tuple(cfg.data.input_size), cfg.optim.steps, cfg.optim.fg_weight)
+        ckd_step = CKDStep(net, teacher, disc, ckd, tuple(cfg.data.input_size), cfg.optim.steps, cfg.optim.fg_weight,
+                           flip_index=spec.flip_index)  # fmt: skip
     optimizer = torch.optim.AdamW(net.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg.optim))
     use_amp = cfg.optim.amp and device.type == "cuda"

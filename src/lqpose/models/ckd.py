@@ -28,6 +28,7 @@ class CKDConfig:
     teacher: str = ""  # lqpose training checkpoint of the WQ teacher
     init_from_teacher: bool = True  # start the student from the teacher's weights when architectures match
     heat_kd: float = 1.0  # a: student heatmaps -> teacher heatmaps
+    teacher_flip: bool = False  # the teacher's heatmaps averaged over the WQ crop and its mirror (flip test)
     use_gan: bool = True
     use_fusion: bool = True
     feat_kd: float = 1e-3  # b: adapted student feature -> fused target f_F (relative MSE)

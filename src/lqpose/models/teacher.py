@@ -7,10 +7,13 @@ wrapped by DDP.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from timm.models._features import FeatureListNet
 from torch import nn
 
+from ..codec import flip_heatmaps
 from .student import Student, StudentConfig, build_student
 
 
@@ -27,9 +30,15 @@ class Teacher(nn.Module):
         return self
 
     @torch.no_grad()
-    def knowledge(self, x_wq: torch.Tensor) -> dict:
-        """Heatmaps h_T and features f_T of the WQ crop (no graph is built)."""
-        return self.net.forward_features(x_wq)
+    def knowledge(self, x_wq: torch.Tensor, flip_index: Sequence[int] | None = None) -> dict:
+        """Heatmaps h_T and features f_T of the WQ crop (no graph is built). With `flip_index` (the keypoint
+        layout's left/right swap) the heatmaps are averaged with those of the mirrored crop, as in flip testing:
+        better targets for a second teacher forward; the features stay those of the crop itself."""
+        out = self.net.forward_features(x_wq)
+        if flip_index is not None:
+            mirrored = self.net.forward_features(x_wq.flip(3))["heatmaps"]
+            out["heatmaps"] = 0.5 * (out["heatmaps"] + flip_heatmaps(mirrored, flip_index))
+        return out
 
     def shallow_features(self, x: torch.Tensor, levels: int = 2) -> list[torch.Tensor]:
         """The first `levels` backbone features of `x` (strides 4, 8, ...), with gradients flowing to `x` only
