@@ -32,8 +32,9 @@ class Teacher(nn.Module):
     @torch.no_grad()
     def knowledge(self, x_wq: torch.Tensor, flip_index: Sequence[int] | None = None) -> dict:
         """Heatmaps h_T and features f_T of the WQ crop (no graph is built). With `flip_index` (the keypoint
-        layout's left/right swap) the heatmaps are averaged with those of the mirrored crop, as in flip testing:
-        better targets for a second teacher forward; the features stay those of the crop itself."""
+        layout's left/right swap) the heatmaps are averaged with those of the mirrored crop, as in flip testing,
+        for a second teacher forward; the features stay those of the crop itself. As distillation targets these
+        measured worse than the plain heatmaps (docs/results.md, round 20), hence off by default."""
         out = self.net.forward_features(x_wq)
         if flip_index is not None:
             mirrored = self.net.forward_features(x_wq.flip(3))["heatmaps"]
