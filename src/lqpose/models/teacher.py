@@ -37,7 +37,7 @@ class Teacher(nn.Module):
         measured worse than the plain heatmaps (docs/results.md, round 20), hence off by default."""
         out = self.net.forward_features(x_wq)
         if flip_index is not None:
-            mirrored = self.net.forward_features(x_wq.flip(3))["heatmaps"]
+            mirrored = self.net(x_wq.flip(3))  # heatmaps only: the mirror's features and quality are not used
             out["heatmaps"] = 0.5 * (out["heatmaps"] + flip_heatmaps(mirrored, flip_index))
         return out
 
