@@ -85,3 +85,12 @@ def test_students_of_different_architectures_or_bad_weights_are_refused(two, tmp
     assert "non-negative" in capsys.readouterr().err
     assert main(["average", str(two[0]), str(tmp_path / "missing.pt"), "--out", str(out)]) == 1
     assert "missing.pt: no such checkpoint" in capsys.readouterr().err and not out.exists()
+
+
+def test_a_safetensors_ingredient_keeps_the_step_its_export_recorded(two, tmp_path):
+    """An export keeps its step in the metadata's info, not at the top level; the soup's sources still name it."""
+    st = tmp_path / "a.safetensors"
+    assert main(["export", str(two[0]), "--safetensors", str(st)]) == 0
+    soup = average_students([st, two[1]])
+    assert f"{st.as_posix()} (weight 0.500, step 100)" in soup["info"]["averaged_from"]
+    assert soup["step"] == 300
