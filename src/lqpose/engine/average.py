@@ -40,21 +40,13 @@ def average_students(paths: list[str | Path], weights: list[float] | None = None
             state[key] = mean.to(ref.dtype)
         else:
             state[key] = ref.clone()
-    steps = [_training_step(c) for c in ckpts]
     sources = ", ".join(
-        f"{Path(str(p)).as_posix()} (weight {w:.3f}, step {'?' if s is None else s})"
-        for p, w, s in zip(paths, weights, steps, strict=True)
+        f"{Path(str(p)).as_posix()} (weight {w:.3f}, step {c.get('step', '?')})"
+        for p, w, c in zip(paths, weights, ckpts, strict=True)
     )
-    step = max(s or 0 for s in steps)  # the most training any ingredient had
+    step = max(int(c.get("step", 0) or 0) for c in ckpts)  # the most training any ingredient had
     ckpt = export_student({"model": state, "config": first["config"], "keypoints": first["keypoints"], "step": step})
     return {**ckpt, "info": {"averaged_from": sources}}
-
-
-def _training_step(ckpt: dict) -> int | None:
-    """The step a student was saved at: top level in a checkpoint, in the metadata's info in a .safetensors export
-    (the bundled model included); None when neither records it."""
-    step = ckpt.get("step", ckpt.get("info", {}).get("step"))
-    return None if step is None else int(step)
 
 
 def _check_same_student(first_path, first: dict, path, ckpt: dict) -> None:

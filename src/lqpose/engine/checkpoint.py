@@ -96,7 +96,8 @@ def load_safetensors_student(path: str | Path) -> dict:
     if "lqpose_config" not in meta or "lqpose_keypoints" not in meta:
         raise ValueError(f"{path}: not an lqpose model (no lqpose_config/lqpose_keypoints metadata)")
     info = {k[len("lqpose_") :]: json.loads(v) for k, v in meta.items() if k.startswith("lqpose_")}
-    return {"model": state, **info, "deployable": True}
+    step = info.get("info", {}).get("step")  # an export keeps its step in the info; lift it where checkpoints keep it
+    return {"model": state, **info, **({} if step is None else {"step": step}), "deployable": True}
 
 
 def load_model_file(path: str | Path) -> dict:
