@@ -13,18 +13,18 @@ from lqpose.demo import DEMO_CONDITIONS, DEMO_PHOTOS, HEADER_H, POSE_CELL, astro
 from lqpose.engine.checkpoint import DEFAULT_MODEL
 
 # PCK@0.2 (12 limb joints, flip test) of the bundled model on LSPET val im09001-im09100, measured when it was
-# bundled: 0.502 (round 23: the uniform weight average of the round-18 student and that student after 2,000 more
-# steps of its own recipe; a YOLOX-nano student at 256x192 with auto-gain and the separable head refine, started
-# from the COCO-trained detector, trained with heatmap KD until the round-18 student's last 1,500 steps, which ran
-# without the teacher and with the 84 COCO-MINI train people mixed in; on all 500 val people 0.486 clean, 0.384
-# under the random chain; on these 100 the round-18 bundle scored 0.491, the round-22 probe alone 0.508,
+# bundled: 0.546 (round 26: the round-24 WQ teacher made robust; a YOLOX-nano student at 256x192 with auto-gain and
+# the separable head refine, started from the COCO-trained detector and the round-14 bundle, trained 7,500 steps on
+# clean crops and then 1,500 steps of the plain LQ recipe with the 84 COCO-MINI train people mixed in; on all 500
+# val people 0.524 clean, 0.386 under the random chain; on these 100 the round-23 bundle (the average of the
+# round-18 student and the round-22 probe) scored 0.502, the round-18 bundle 0.491, the round-22 probe alone 0.508,
 # the round-17 bundle (the same last steps with heatmap KD) 0.499, the round-14 bundle 0.490,
 # the round-13 heat-KD bundle 0.498, the round-12 heat-KD bundle 0.494,
 # the round-11 baseline bundle 0.490, the round-10 256x192 student 0.501 (0.470 on all 500), the round-8 192x144
 # bundle 0.487, the round-7 LCNet-1.5 bundle 0.372, the round-5 LCNet-1.5 bundle 0.364, the round-4 LCNet-1.0 CKD
 # bundle 0.376, the round-3 LCNet-1.0 student 0.355, the round-2 CKD LCNet-0.5 bundle 0.332, the one before it
 # 0.263; an untrained student scores < 0.05). The floor sits 0.013 below it.
-PCK_VAL_100 = 0.489
+PCK_VAL_100 = 0.533
 
 
 def test_bundled_model_is_small_safetensors():
@@ -108,14 +108,15 @@ def test_demo_draws_poses_with_the_bundled_model(tmp_path, capsys):
             assert (k[:, 0] >= -50).all() and (k[:, 0] <= 560).all()  # inside the 512 px photo, give or take
     # the bundle brightens dark crops (auto-gain) before its quality head sees them, so the head rates what the
     # gain leaves: the cameraman's dark and random-chain versions, where the gain lifts sensor noise, well below
-    # the clean photo (measured when bundled: 0.38 and 0.39 vs 0.47); the astronaut, whose exposure the gain
-    # restores, level in every condition (0.57-0.59)
+    # the clean photo (measured when bundled: 0.37 and 0.39 vs 0.46); the astronaut, whose exposure the gain
+    # restores, nearly level (0.55 dark to 0.61) and above the grey, low-contrast cameraman in every condition
     quality = {name: {c: v["quality"] for c, v in p["conditions"].items()} for name, p in record["photos"].items()}
     camera = quality["camera"]
     dark = next(c for c in camera if c.startswith("low_light"))
     chain = next(c for c in camera if c.startswith("chain"))
     assert camera[dark] < camera["clean/0"] - 0.06 and camera[chain] < camera["clean/0"] - 0.06
-    assert max(quality["astronaut"].values()) - min(quality["astronaut"].values()) < 0.06
+    assert max(quality["astronaut"].values()) - min(quality["astronaut"].values()) < 0.08
+    assert min(quality["astronaut"].values()) > max(camera.values())
 
 
 def test_export_default_gives_the_bundled_model_as_onnx(tmp_path, capsys):
