@@ -2,7 +2,9 @@
 BatchNorm folded into the convolutions, folded + channels-last weights, the same with the 1x1 convolutions run as
 matrix products (what `lqpose.load` runs), that with auto-gain toggled (`lqpose export --input-norm
 gain|imagenet`: off for the bundle, which has it, on for others), the same through torch.compile
-(`lqpose.load(compile=True)`) and ONNX Runtime, at batch 1 and 16, all timed in the same interleaved rounds
+(`lqpose.load(compile=True)`) and ONNX Runtime, at batch 1 and 16, and the last three again with the flip test
+(`lqpose.load`'s default and how every accuracy figure was scored: the crops and their mirrors as one batch),
+all timed in the same interleaved rounds
 (a load spike hits every row alike), with MoveNet Lightning (int8, the issue's latency reference, on the results
 table's real LSPET people) when its model file lies in ../shared/data, and MediaPipe BlazePose-full when
 installed. Targets: ONNX Runtime >= 1.5x eager; student per-person time <= MediaPipe's and within 2x of MoveNet's.
@@ -26,12 +28,16 @@ from results import MOVENET, SHARED, interleaved_ms, real_crops  # the table scr
 from lqpose.bench.peers import square_crop
 from lqpose.data.topdown import crop_person
 from lqpose.engine.checkpoint import load_student_checkpoint, save_checkpoint
+from lqpose.engine.evaluate import predict_heatmaps
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
 from lqpose.models.fuse import compile_for_inference, fuse_conv_bn, is_pointwise, prepare_for_inference
 from lqpose.models.student import StudentConfig, auto_gain, build_student, count_parameters
 
 COMPILED = "torch.compile of `lqpose.load`'s model"
+FLIP_EAGER = "`lqpose.load` eager, flip test (the default)"
+FLIP_COMPILED = "torch.compile, flip test"
+FLIP_ORT = "ONNX Runtime, flip test"
 
 
 def per_person_ms(fn, batch: int, repeats: int) -> float:
@@ -81,7 +87,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp())
     ckpt = student_checkpoint(args.model, tuple(args.size), tmp)
-    model, _, codec = load_student_checkpoint(ckpt)
+    model, spec, codec = load_student_checkpoint(ckpt)
     model.eval()
     if args.onnx:
         ort_model = OnnxPoseModel(args.onnx)
@@ -103,11 +109,13 @@ def main() -> None:
     toggled = copy.deepcopy(prepared)
     toggled.cfg = dataclasses.replace(toggled.cfg, input_norm=other_norm)
     compiled = compile_for_inference(copy.deepcopy(prepared), example)
+    # `lqpose.load(compile=True)` with the flip test builds its graph for a person and its mirror
+    compiled_flip = compile_for_inference(copy.deepcopy(prepared), torch.cat([example, example.flip(3)]))
     params = count_parameters(model) / 1e6
     print(
         f"student {ckpt.name} ({params:.2f} M parameters), input {w}x{h}, torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads; ms per person (lower is better), no flip test, median of 5 "
-        "interleaved rounds"
+        f"{torch.get_num_threads()} threads; ms per person (lower is better), one pass unless the row says flip "
+        "test, median of 5 interleaved rounds"
     )
     runs = {
         "torch eager": lambda x: model(torch.from_numpy(x)),
@@ -117,6 +125,9 @@ def main() -> None:
         f"the same, input_norm {other_norm}": lambda x: toggled(torch.from_numpy(x)),
         COMPILED: lambda x: compiled(torch.from_numpy(x)),
         "ONNX Runtime": lambda x: ort_model.forward_with_quality(torch.from_numpy(x)),
+        FLIP_EAGER: lambda x: predict_heatmaps(prepared, torch.from_numpy(x), spec, True),
+        FLIP_COMPILED: lambda x: predict_heatmaps(compiled_flip, torch.from_numpy(x), spec, True),
+        FLIP_ORT: lambda x: predict_heatmaps(ort_model, torch.from_numpy(x), spec, True),
     }
     timers = {}
     for b in (1, 16):
@@ -161,7 +172,9 @@ def main() -> None:
               f"at batch 1 takes {eager_1 / mn:.2f}x that in `lqpose.load`'s eager torch, "
               f"{rows['torch eager, folded + channels-last'][0] / mn:.2f}x without the 1x1 matmuls, "
               f"{rows[COMPILED][0] / mn:.2f}x compiled and "
-              f"{rows['ONNX Runtime'][0] / mn:.2f}x in ONNX Runtime (target <= 2x)")  # fmt: skip
+              f"{rows['ONNX Runtime'][0] / mn:.2f}x in ONNX Runtime (target <= 2x); with the flip test (the "
+              f"default, as scored) {rows[FLIP_EAGER][0] / mn:.2f}x eager, {rows[FLIP_COMPILED][0] / mn:.2f}x "
+              f"compiled, {rows[FLIP_ORT][0] / mn:.2f}x ONNX Runtime")  # fmt: skip
     x1 = torch.from_numpy(student_in[None])
     with torch.inference_mode():  # the op alone: steadier than the difference of two noisy rows
         gain_ms = per_person_ms(lambda: auto_gain(x1), 1, args.repeats * 5)

@@ -31,6 +31,7 @@ from lqpose.data import read_coco
 from lqpose.data.readers import read_lspet
 from lqpose.data.topdown import crop_person
 from lqpose.degrade import DEGRADATIONS
+from lqpose.engine.evaluate import predict_heatmaps
 from lqpose.files import write_text
 from lqpose.imageio import read_rgb
 from lqpose.keypoints import COCO17
@@ -134,28 +135,35 @@ def interleaved_ms(timers: dict, rounds: int = 5) -> dict:
     return {key: float(np.median(v)) for key, v in samples.items()}
 
 
-def _torch_forward(model):
+def _as_scored(model, spec, flip_test: bool):
+    """One person through `model` the way the accuracy rows scored it: `predict_heatmaps`, the function
+    evaluation, `lqpose infer` and the API call, with the flip test (the crop and its mirror as one batch of two,
+    averaged) or one pass. Crops and decoding are left out: they are the same for every runtime."""
+
     def forward(x):
-        with torch.inference_mode():
-            return model(torch.from_numpy(x[None]))
+        return predict_heatmaps(model, torch.from_numpy(x[None]), spec, flip_test)
 
     return forward
 
 
 def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers: dict, shared: Path) -> dict:
-    """Params, GFLOPs (as trained) and batch-1 per-person latency (one forward, no flip) on the same real crops,
-    torch timed as `lqpose.load` runs it (BatchNorm folded into the convolutions), every runtime timed in the
-    same interleaved rounds (`interleaved_ms`)."""
+    """Params, GFLOPs (as trained) and batch-1 per-person latency on the same real crops, each student timed as
+    its accuracy rows were scored (flip test or one pass, `_as_scored`), torch as `lqpose.load` runs it (BatchNorm
+    folded into the convolutions), every runtime timed in the same interleaved rounds (`interleaved_ms`)."""
     rows, timers, crops = {}, {}, {}
     for name, m in students.items():
         size = tuple(m.codec.input_size)
         if size not in crops:  # students of one input size share the crops (read once)
             crops[size] = real_crops(shared, size, 50)[0]
         xs = crops[size]
-        timers[name, "torch_ms"] = (_torch_forward(m.model.eval()), list(xs))
-        # what `lqpose.load(compile=True)` runs (a copy: compiling replaces the forward methods)
-        compiled = compile_for_inference(copy.deepcopy(m.model), torch.from_numpy(xs[:1]))
-        timers[name, "compiled_ms"] = (_torch_forward(compiled), list(xs))
+        flip = m.flip_test
+        timers[name, "torch_ms"] = (_as_scored(m.model.eval(), m.spec, flip), list(xs))
+        # what `lqpose.load(compile=True)` runs (a copy: compiling replaces the forward methods), built for the
+        # batch it will see: one person, or one person and its mirror
+        example = torch.from_numpy(xs[:1])
+        example = torch.cat([example, example.flip(3)]) if flip else example
+        compiled = compile_for_inference(copy.deepcopy(m.model), example)
+        timers[name, "compiled_ms"] = (_as_scored(compiled, m.spec, flip), list(xs))
         onnx = onnx_dir / f"{m.name}.onnx" if onnx_dir else None
         if onnx is not None and not onnx.is_file():
             try:
@@ -167,16 +175,16 @@ def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers
         if onnx is not None and onnx.is_file():
             from lqpose.export import OnnxPoseModel
 
-            ort = OnnxPoseModel(onnx)
-            timers[name, "ort_ms"] = (lambda x, ort=ort: ort.forward_with_quality(x[None]), list(xs))
+            timers[name, "ort_ms"] = (_as_scored(OnnxPoseModel(onnx), m.spec, flip), list(xs))
         # FLOPs of the folded model: the counter counts convolutions, which the fold leaves as they were
         rows[name] = {"params_M": m.params / 1e6, "GFLOPs": count_flops(m.model, size), "torch_ms": None,
-                      "compiled_ms": None, "ort_ms": None, "input": f"{size[0]}x{size[1]}"}  # fmt: skip
+                      "compiled_ms": None, "ort_ms": None, "input": f"{size[0]}x{size[1]}",
+                      "passes": "flip test (2)" if flip else "1"}  # fmt: skip
     squares = real_crops(shared, (96, 128), 50)[1] if peers else []  # the peers' square crops, read once
     for name, peer in peers.items():
         timers[name, "runtime_ms"] = (peer.coco17, squares)
         rows[name] = {"params_M": None, "GFLOPs": None, "torch_ms": None, "compiled_ms": None,
-                      "ort_ms": None, "runtime_ms": None, "input": peer.input}  # fmt: skip
+                      "ort_ms": None, "runtime_ms": None, "input": peer.input, "passes": "1"}  # fmt: skip
     for (name, column), ms in interleaved_ms(timers).items():
         rows[name][column] = ms
     return rows
@@ -241,19 +249,22 @@ def type_tables(runs: dict, types: list[str], note: str) -> list[str]:
 def cost_table(costs: dict) -> list[str]:
     """The cost rows as markdown, with each runtime's ratio to MoveNet's time in the same run."""
     ref = next((c.get("runtime_ms") for name, c in costs.items() if name.startswith("MoveNet")), None)
-    lines = ["### Cost on this CPU (batch 1, one forward pass per person, no flip; 50 real LSPET crops)", "",
-              "Median of 5 interleaved rounds (every runtime once per round); torch: eager, as `lqpose.load` "
+    lines = ["### Cost on this CPU (batch 1, one person per call, each model as its accuracy rows were scored; "
+             "50 real LSPET crops)", "",
+              "Median of 5 interleaved rounds (every runtime once per round); passes: the flip test runs the crop "
+              "and its mirror as one batch of two, 1 is one forward pass; torch: eager, as `lqpose.load` "
               "runs it; torch.compile: `lqpose.load(compile=True)`. × MoveNet: the ratio to MoveNet's time in "
               "the same run.", "",
-              "| model | input | params (M) | GFLOPs | torch ms/person | torch.compile ms/person "
+              "| model | input | passes | params (M) | GFLOPs | torch ms/person | torch.compile ms/person "
               "| ONNX Runtime ms/person | own runtime ms/person | torch × MoveNet | torch.compile × MoveNet "
               "| ONNX Runtime × MoveNet |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     runtimes = ("torch_ms", "compiled_ms", "ort_ms")
     for name, c in costs.items():
         ratios = " | ".join(_f(None if ref is None or c.get(k) is None else c[k] / ref, 2) for k in runtimes)
         times = " | ".join(_f(c.get(k), 2) for k in runtimes)
-        lines.append(f"| {name} | {c['input']} | {_f(c['params_M'], 2)} | {_f(c['GFLOPs'], 3)} | {times} | "
+        lines.append(f"| {name} | {c['input']} | {c.get('passes', '1')} | {_f(c['params_M'], 2)} | "
+                     f"{_f(c['GFLOPs'], 3)} | {times} | "
                      f"{_f(c.get('runtime_ms'), 2)} | {ratios} |")  # fmt: skip
     return lines
 
@@ -311,6 +322,9 @@ def main() -> None:
                              "prints mean ± sd over seeds and the first recipe minus the others")  # fmt: skip
     parser.add_argument("--compare", action="append", default=[], metavar="RECIPE_A|RECIPE_B",
                         help="a recipe difference to print (default: first recipe minus each other)")  # fmt: skip
+    parser.add_argument("--one-pass", action="append", default=[], metavar="NAME",
+                        help="score (and time) this --student with one forward pass per person instead of the "
+                             "flip test; list the same checkpoint twice under two names to get both rows")  # fmt: skip
     parser.add_argument("--types", default="", help="comma-separated degradation types for a per-type PCK table")
     parser.add_argument("--types-note", default="selected types", help="what the --types have in common (a title)")
     parser.add_argument("--movenet", default=str(SHARED / MOVENET), help="MoveNet .tflite ('' to leave it out)")
@@ -335,6 +349,8 @@ def main() -> None:
     shared, out = Path(args.shared), Path(args.out)
     severities = [int(s) for s in args.severities.split(",")]
     student_paths = dict(item.partition("=")[::2] for item in args.student)  # display name -> checkpoint
+    if set(args.one_pass) - set(student_paths):
+        parser.error(f"--one-pass: {sorted(set(args.one_pass) - set(student_paths))} not among the --student names")
     recipes = {}
     for item in args.recipe:
         name, _, members = item.partition("=")
@@ -355,9 +371,11 @@ def main() -> None:
 
     students = {}
     for name, path in student_paths.items():
-        m = CheckpointModel(path)
-        # cache key: the weights' content and the crop (rounds <= 10 were predicted with the plain bilinear crop)
-        m.name, m.path = f"{name.replace(' ', '_')}-{sha256_file(Path(path))[:10]}-aa", path
+        m = CheckpointModel(path, flip_test=name not in args.one_pass)
+        # cache key: the weights' content, the crop (rounds <= 10 were predicted with the plain bilinear crop) and
+        # the passes (a one-pass prediction is never read as a flip-test one)
+        passes = "" if m.flip_test else "-1pass"
+        m.name, m.path = f"{name.replace(' ', '_')}-{sha256_file(Path(path))[:10]}-aa{passes}", path
         students[name] = m
     peers = {}
     if args.movenet:

@@ -49,6 +49,34 @@ def test_onnx_runtime_matches_torch_on_real_crops(student_ckpt, tmp_path, shared
     assert float((hm_np - hm_o).abs().max()) == 0.0
 
 
+def test_flip_test_is_the_mean_with_the_mirror_in_torch_and_onnx_runtime(student_ckpt, tmp_path):
+    """predict_heatmaps runs a crop and its mirror as one batch (torch) or mirrors in numpy (ONNX Runtime, whose
+    thread pool contends with torch's); both must give the definition: the mean of the heatmaps and of the
+    mirror's heatmaps mirrored back with left/right swapped."""
+    from lqpose.codec import flip_heatmaps
+    from lqpose.engine.evaluate import predict_heatmaps
+
+    model, spec, _ = load_student_checkpoint(student_ckpt)
+    ort_model = OnnxPoseModel(export_onnx(student_ckpt, tmp_path / "s.onnx"))
+    x = torch.randn(3, 3, 128, 96, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        hm, q = model.forward_with_quality(x)
+        hm_m, q_m = model.forward_with_quality(x.flip(3))
+    expected = 0.5 * (hm + flip_heatmaps(hm_m, spec.flip_index))
+    assert float((expected - hm).abs().max()) > 1e-3  # the mirror changes the result: the test can fail
+    for m in (model, ort_model):
+        got, quality = predict_heatmaps(m, x, spec, flip_test=True)
+        assert isinstance(got, torch.Tensor) and got.shape == (3, 17, 32, 24)
+        assert float((got - expected).abs().max()) < 1e-4
+        assert float((quality - 0.5 * (q + q_m)).abs().max()) < 1e-4
+        one, _ = predict_heatmaps(m, x, spec, flip_test=False)
+        assert float((one - hm).abs().max()) < 1e-4
+    mirrored = flip_heatmaps(hm_m.numpy(), spec.flip_index)  # numpy in, numpy out, same values
+    assert (
+        isinstance(mirrored, np.ndarray) and np.abs(mirrored - flip_heatmaps(hm_m, spec.flip_index).numpy()).max() == 0
+    )
+
+
 def test_export_cli_and_onnx_on_the_bench(student_ckpt, tmp_path, shared_data, capsys):
     onnx_path = tmp_path / "m.onnx"
     assert main(["export", str(student_ckpt), "--onnx", str(onnx_path)]) == 0

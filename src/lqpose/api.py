@@ -85,5 +85,6 @@ def load(
     if compile:
         from .models.fuse import check_input, compile_for_inference
 
-        model = compile_for_inference(model, check_input(codec.input_size, device))
+        example = check_input(codec.input_size, device)  # one person per call: what the graph is built for
+        model = compile_for_inference(model, torch.cat([example, example.flip(3)]) if flip_test else example)
     return PoseEstimator(model, spec, codec, detector, flip_test)

@@ -109,11 +109,15 @@ class HeatmapCodec:
         return out
 
 
-def flip_heatmaps(heatmaps: torch.Tensor, flip_index: Sequence[int]) -> torch.Tensor:
+def flip_heatmaps(heatmaps: torch.Tensor | np.ndarray, flip_index: Sequence[int]) -> torch.Tensor | np.ndarray:
     """Heatmaps (B, K, h, w) of a mirrored input -> heatmaps of the original (mirror back, swap left/right by
     `flip_index`, e.g. `KeypointSpec.flip_index`). Exact under UDP: a crop pixel x mirrors to W-1-x and a heatmap
-    pixel to w-1-x, the same point. Used by flip testing and by a flip-averaged CKD teacher."""
-    return heatmaps.flip(3)[:, [int(i) for i in flip_index]]
+    pixel to w-1-x, the same point. Used by flip testing and by a flip-averaged CKD teacher. Takes a torch tensor
+    or a numpy array (ONNX Runtime's outputs) and returns the same kind."""
+    index = [int(i) for i in flip_index]
+    if isinstance(heatmaps, np.ndarray):
+        return heatmaps[:, index, :, ::-1]
+    return heatmaps.flip(3)[:, index]
 
 
 def codec_for(input_size: tuple[int, int], sigma: float | None = None, stride: int = 4) -> HeatmapCodec:
