@@ -59,6 +59,63 @@ def test_occluder_shows_in_both_members_and_leaves_targets_and_other_draws_alone
     assert 0.2**2 * 0.8 < covered < 0.4**2 * 1.3  # one occluder, 0.2-0.4 of each side
 
 
+def test_truncation_edge_blanks_the_frame_beyond_it_and_unlabels_its_joints():
+    from lqpose.data.transforms import Truncation, sample_truncation
+
+    cut = Truncation(axis=1, at=60.0, keep_low=True)  # a bottom edge at y = 60
+    img = np.full((100, 80, 3), 200, np.uint8)
+    out = cut.blank(img)
+    assert (out[60:] == 0).all() and (out[:60] == 200).all() and (img == 200).all()  # a copy
+    assert cut.clip_box([10, 20, 30, 70]) == [10.0, 20.0, 30.0, 40.0]
+    left = Truncation(axis=0, at=25.0, keep_low=False)  # a left edge at x = 25: x < 25 is gone
+    assert (left.blank(img)[:, :25] == 0).all() and (left.blank(img)[:, 25:] == 200).all()
+    assert left.clip_box([10, 20, 30, 70]) == [25.0, 20.0, 15.0, 70.0]
+    pts = np.array([[15, 30], [30, 59], [30, 61]], np.float32)
+    assert cut.outside(pts).tolist() == [False, False, True] and left.outside(pts).tolist() == [True, False, False]
+    # a standing person, head at y = 0, feet at y = 130: a bottom cut keeps 35-80 % of the box
+    kps = np.zeros((14, 3), np.float32)
+    kps[:, 0], kps[:, 1], kps[:, 2] = 50, np.linspace(0, 130, 14), 2
+    cfg = AugmentConfig(truncation_prob=1.0, truncation_sides=(1, 0, 0, 0))
+    for seed in range(20):
+        c = sample_truncation([40, 0, 20, 130], kps, cfg, np.random.default_rng(seed))
+        assert c.axis == 1 and c.keep_low and 0.35 * 130 <= c.at <= 0.8 * 130
+        assert (~c.outside(kps[:, :2])).sum() >= 3
+    few = kps.copy()
+    few[2:, 2] = 0  # only the two top joints labelled: no cut leaves three
+    assert sample_truncation([40, 0, 20, 130], few, cfg, np.random.default_rng(0)) is None
+
+
+def test_truncated_sample_is_cut_in_both_members_and_trains_only_the_joints_left(shared_data):
+    s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    lq = LQConfig(mode="fixed", types=["gaussian_noise"], severities=[5])
+    aug = AugmentConfig(
+        truncation_prob=1.0,
+        truncation_sides=(1, 0, 0, 0),
+        rotation_prob=0.0,
+        flip_prob=0.0,
+        scale=(1.0, 1.0),
+        shift=0.0,
+        half_body_prob=0.0,
+    )  # the crop: the kept box, padded 1.25x
+    people = s.trainable()
+    i = max(range(len(people)), key=lambda j: int((people[j].keypoints[:, 2] > 0).sum()))  # the most labelled
+    ds = TopDownDataset(people, s.spec, codec_for((192, 256)), train=True, augment=aug, lq=lq, seed=0)
+    x = ds[i]
+    labelled = people[i].keypoints[:, 2] > 0
+    kept = x["weights"].numpy() > 0
+    assert 3 <= kept.sum() < labelled.sum()  # some joints left the frame, at least three stayed
+    assert not (kept & ~labelled).any()
+    # below the edge both members are exactly the crop's padding (normalised black), noise included
+    black = torch.from_numpy(((0 - MEAN) / STD).astype(np.float32)).view(3, 1, 1)
+    for key in ("image", "lq_image"):
+        rows = (x[key] - black).abs().amax(dim=(0, 2)) < 1e-5
+        assert rows[-1] and 0 < rows.float().mean() < 1, key  # the crop's bottom rows are beyond the edge
+    ys = x["keypoints"][:, 1].numpy()
+    r = rows.numpy()
+    edge = len(r) - int(np.argmin(r[::-1]))  # the first row of the trailing black run: the frame's edge
+    assert 0 < edge < len(r) and (ys[kept] < edge).all()  # every joint still trained lies above the edge
+
+
 def test_eval_degrade_changes_the_input(shared_data):
     s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
     clean = TopDownDataset(s.trainable(), s.spec, codec_for((96, 128)))[0]["image"]

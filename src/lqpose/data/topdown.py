@@ -29,6 +29,7 @@ from .transforms import (
     flip_matrix,
     occlude,
     sample_augmentation,
+    sample_truncation,
     transform_points,
     warp_matrix,
 )  # fmt: skip
@@ -142,11 +143,20 @@ class TopDownDataset(Dataset):
             name, severity = self.eval_degrade
             seed = image_seed(self.seed, inst.image_id, name, severity)
             img = random_chain(img, seed) if name == CHAIN else degrade(img, name, severity, seed)
-        center, scale = box_to_center_scale(inst.bbox, self.aspect)
+        bbox, keypoints, cut = inst.bbox, inst.keypoints, None
+        if self.train and self.augment.truncation_prob > 0:
+            cut_rng = np.random.default_rng([self.seed, self.epoch, index, 2])  # apart: the main draws stay as before
+            if cut_rng.random() < self.augment.truncation_prob:
+                cut = sample_truncation(bbox, keypoints, self.augment, cut_rng)
+            if cut is not None:
+                bbox, keypoints = cut.clip_box(bbox), keypoints.copy()
+                keypoints[cut.outside(keypoints[:, :2])] = 0.0
+                img = cut.blank(img)
+        center, scale = box_to_center_scale(bbox, self.aspect)
         rotation, flip = 0.0, False
         if self.train:
             center, scale, rotation, flip = sample_augmentation(
-                center, scale, inst.keypoints, self.spec, self.aspect, self.augment, rng
+                center, scale, keypoints, self.spec, self.aspect, self.augment, rng
             )
         size = self.codec.input_size
         m = warp_matrix(center, scale, rotation, size)
@@ -156,7 +166,7 @@ class TopDownDataset(Dataset):
             occ_rng = np.random.default_rng([self.seed, self.epoch, index, 1])  # apart: the main draws stay as before
             if occ_rng.random() < self.augment.occlusion_prob:
                 img = occlude(img, m, size, self.augment, occ_rng)
-        kps = inst.keypoints.copy()
+        kps = keypoints.copy()
         kps[:, :2] = transform_points(kps[:, :2], m)
         if flip:
             kps = kps[self.spec.flip_index]
@@ -173,6 +183,8 @@ class TopDownDataset(Dataset):
         }
         if self.lq is not None:
             lq_img, severity = make_lq(img, self.lq, rng)
+            if cut is not None:  # the frame ends after the camera: no noise or blur beyond it, as in the benchmark
+                lq_img = cut.blank(lq_img)
             sample["lq_image"] = normalize(crop(lq_img, m, size))
             sample["lq_severity"] = severity
         return sample

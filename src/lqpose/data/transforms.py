@@ -28,6 +28,12 @@ class AugmentConfig:
     occlusion_prob: float = 0.0
     occlusion_holes: tuple[int, int] = (1, 1)
     occlusion_size: tuple[float, float] = (0.2, 0.4)
+    # Truncation (COCO's people cut by the frame): the chance a crop's person is cut by an image edge through its
+    # box, the share of the box kept, and how often each edge is the one that cuts (bottom, top, left, right).
+    # 0 = off (older runs unchanged).
+    truncation_prob: float = 0.0
+    truncation_keep: tuple[float, float] = (0.35, 0.8)
+    truncation_sides: tuple[float, float, float, float] = (0.6, 0.1, 0.15, 0.15)
 
     def validate(self) -> None:
         lo, hi = self.occlusion_holes
@@ -38,6 +44,15 @@ class AugmentConfig:
         size = list(self.occlusion_size)
         if not 0.0 < size[0] <= size[1] <= 1.0:
             raise ValueError(f"augment.occlusion_size must be [min, max] within (0, 1], got {size}")
+        if not 0.0 <= self.truncation_prob <= 1.0:
+            raise ValueError(f"augment.truncation_prob must be within 0..1, got {self.truncation_prob}")
+        keep = list(self.truncation_keep)
+        if not 0.0 < keep[0] <= keep[1] < 1.0:
+            raise ValueError(f"augment.truncation_keep must be [min, max] within (0, 1), got {keep}")
+        sides = list(self.truncation_sides)
+        if len(sides) != 4 or min(sides) < 0 or sum(sides) <= 0:
+            raise ValueError(f"augment.truncation_sides must be 4 non-negative weights (bottom, top, left, right), "
+                             f"got {sides}")  # fmt: skip
 
 
 def box_to_center_scale(bbox, aspect: float, padding: float = 1.25) -> tuple[np.ndarray, np.ndarray]:
@@ -210,3 +225,55 @@ def occlude(
         else:
             out[y0:y1, x0:x1][inside] = rng.integers(0, 256, img.shape[2], dtype=np.uint8)
     return out
+
+
+@dataclass(frozen=True)
+class Truncation:
+    """An image edge through a person's box: `axis` 0 cuts along x (left/right), 1 along y (top/bottom); pixels
+    with coordinate `>= at` (`keep_low`) or `< at` are outside the frame."""
+
+    axis: int
+    at: float
+    keep_low: bool
+
+    def outside(self, points: np.ndarray) -> np.ndarray:
+        v = points[:, self.axis]
+        return v >= self.at if self.keep_low else v < self.at
+
+    def blank(self, img: np.ndarray) -> np.ndarray:
+        """A copy with the part beyond the edge zero, as a crop pads outside the image."""
+        out = img.copy()
+        cut = int(math.ceil(self.at))
+        index = [slice(None)] * 2
+        index[1 - self.axis] = slice(max(cut, 0), None) if self.keep_low else slice(0, max(cut, 0))
+        out[tuple(index)] = 0
+        return out
+
+    def clip_box(self, bbox) -> list[float]:
+        """The part of an x, y, w, h box left inside the frame: the box an annotator draws around what is seen."""
+        lo, size = float(bbox[self.axis]), float(bbox[self.axis + 2])
+        if self.keep_low:
+            lo2, hi2 = lo, min(lo + size, self.at)
+        else:
+            lo2, hi2 = max(lo, self.at), lo + size
+        box = [float(v) for v in bbox]
+        box[self.axis], box[self.axis + 2] = lo2, hi2 - lo2
+        return box
+
+
+def sample_truncation(bbox, keypoints: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator):
+    """Draw an image edge that cuts the person (COCO's people are often cut by the frame at the waist or knees;
+    LSPET's almost never), keeping `truncation_keep` of the box along the cut axis, or None when fewer than three
+    labelled joints would stay in the frame. Joints beyond the edge become unlabelled, as in COCO."""
+    weights = np.asarray(cfg.truncation_sides, np.float64)
+    side = int(rng.choice(4, p=weights / weights.sum()))  # bottom, top, left, right
+    axis = 1 if side < 2 else 0
+    lo, size = float(bbox[axis]), float(bbox[axis + 2])
+    keep = float(rng.uniform(*cfg.truncation_keep))
+    keep_low = side in (0, 3)  # a bottom or right edge keeps the low coordinates
+    at = lo + keep * size if keep_low else lo + (1.0 - keep) * size
+    cut = Truncation(axis, at, keep_low)
+    labelled = keypoints[:, 2] > 0
+    if (labelled & ~cut.outside(keypoints[:, :2])).sum() < 3:
+        return None
+    return cut
