@@ -165,11 +165,13 @@ def compile_for_inference(model: nn.Module, example: torch.Tensor) -> nn.Module:
     warmed up on `example` so the compile happens here, not inside the first image. Once the network is folded,
     per-call overhead is what is left at batch 1 on a CPU: on the 2-core CPU of this project the bundled student
     ran 1.2-1.7x faster than eager across runs (~10 s to compile; benchmarks/infer_speed.py times both).
-    A batch of another size compiles again, then as a dynamic-shape graph, which is slower. Inductor on a CPU
-    needs a C++ compiler: without one this fails with a clear error."""
+    Shapes stay static (`dynamic=False`): a batch of another size compiles a graph of its own (~10 s) instead of
+    one dynamic-shape graph, which runs slower and, once any model of this class was compiled at another batch in
+    the process (the flip test's batch of two after a batch of one), took over ten minutes to build on this 2-core
+    CPU. Inductor on a CPU needs a C++ compiler: without one this fails with a clear error."""
     for name in ("forward", "forward_with_quality"):
         if hasattr(model, name):
-            setattr(model, name, torch.compile(getattr(model, name)))
+            setattr(model, name, torch.compile(getattr(model, name), dynamic=False))
     try:
         with torch.inference_mode():
             model(example)
