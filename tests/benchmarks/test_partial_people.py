@@ -1,0 +1,53 @@
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lqpose.bench.make import make_bench
+from lqpose.bench.run import PredictionsModel, load_bench, predictions_file
+from lqpose.data import read_coco
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks/partial_people.py"
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("partial_people", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_predictions(folder: Path, gt, splits, shift: float = 0.0) -> PredictionsModel:
+    """The ground truth as predictions (optionally every joint moved `shift` pixels right), one file per split."""
+    folder.mkdir(parents=True)
+    results = []
+    for p in gt.instances:
+        k = p.keypoints.astype(np.float64).copy()
+        k[:, 0] += shift
+        k[:, 2] = 1.0
+        results.append({"image_id": p.image_id, "category_id": 1, "keypoints": k.reshape(-1).tolist(),
+                        "score": 1.0, "ann_id": p.ann_id})  # fmt: skip
+    for key in splits:
+        predictions_file(folder, key).write_text(json.dumps(results))
+    return PredictionsModel(str(folder))
+
+
+def test_groups_by_labelled_limb_joints_score_perfect_and_moved_predictions(shared_data, tmp_path):
+    pp = load_script()
+    gt = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    make_bench(gt, tmp_path / "b", "coco", types=["fog"], severities=[2], progress=False)
+    manifest, bench_gt = load_bench(tmp_path / "b")
+    splits = [k for k in manifest["splits"] if k != "clean" and not k.startswith("mixed/")]
+    counts = pp.labelled_limb_joints(bench_gt)
+    assert len(counts) > 0 and counts.min() >= 1 and counts.max() <= 12
+    perfect = write_predictions(tmp_path / "perfect", bench_gt, manifest["splits"])
+    scores = pp.group_scores(bench_gt, perfect, splits, counts)
+    for (lo, hi), (clean, mpc) in zip(pp.GROUPS, scores, strict=True):
+        if ((counts >= lo) & (counts <= hi)).any():
+            assert clean == 1.0 and mpc == 1.0
+    far = write_predictions(tmp_path / "far", bench_gt, manifest["splits"], shift=10_000.0)
+    assert all(c == 0.0 and m == 0.0 for c, m in pp.group_scores(bench_gt, far, splits, counts))
+    with pytest.raises(FileNotFoundError, match="missing predictions"):
+        pp.group_scores(bench_gt, PredictionsModel(str(tmp_path / "far")), ["snow/1"], counts)
