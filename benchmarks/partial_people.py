@@ -12,29 +12,29 @@ import argparse
 
 import numpy as np
 
+from lqpose.bench.report import grid_splits
 from lqpose.bench.run import PredictionsModel, load_bench
-from lqpose.metrics.pck import LIMB_PARTS, pck_counts
+from lqpose.metrics.pck import pck_counts
+from lqpose.metrics.robustness import mpc_weights
 
 GROUPS = ((1, 8), (9, 11), (12, 12))  # labelled limb joints, inclusive
 
 
 def labelled_limb_joints(gt) -> np.ndarray:
-    """Per person with a labelled torso (the people PCK scores, in its order): labelled limb joints."""
-    names = gt.spec.names
-    rs, lh = names.index("right_shoulder"), names.index("left_hip")
-    limb = [i for i, n in enumerate(names) if n.split("_")[-1] in LIMB_PARTS]
-    return np.array([int((p.keypoints[limb, 2] > 0).sum()) for p in gt.instances
-                     if p.keypoints[rs, 2] > 0 and p.keypoints[lh, 2] > 0])  # fmt: skip
+    """Per person with a labelled torso (the people PCK scores, in its order): labelled limb joints, the
+    denominators `pck_counts` counts (no predictions needed for them)."""
+    return pck_counts(gt, [])[1]
 
 
 def group_scores(gt, model: PredictionsModel, splits: list[str], counts: np.ndarray) -> list[tuple[float, float]]:
-    """(clean PCK@0.2, mPC) per group: mPC is the mean over `splits` of each split's PCK@0.2 within the group."""
+    """(clean PCK@0.2, mPC) per group: mPC weighs each split's PCK@0.2 within the group as `mpc` does."""
     per_split = {k: pck_counts(gt, model.results_for(k)) for k in ["clean", *splits]}
+    weights = mpc_weights(splits)
     out = []
     for lo, hi in GROUPS:
         sel = (counts >= lo) & (counts <= hi)
         pck = {k: h[sel].sum() / max(t[sel].sum(), 1) for k, (h, t) in per_split.items()}
-        out.append((float(pck["clean"]), float(np.mean([pck[k] for k in splits]))))
+        out.append((float(pck["clean"]), float(sum(w * pck[k] for w, k in zip(weights, splits, strict=True)))))
     return out
 
 
@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("predictions", nargs="+", help="prediction folders of that benchmark, one per model")
     args = parser.parse_args()
     manifest, gt = load_bench(args.bench)
-    grid = [k for k in manifest["splits"] if k != "clean" and not k.startswith("mixed/")]
+    grid = grid_splits(manifest["splits"])
     counts = labelled_limb_joints(gt)
     head = " | ".join(f"{lo}–{hi} joints ({int(((counts >= lo) & (counts <= hi)).sum())} people): clean / mPC"
                       for lo, hi in GROUPS)  # fmt: skip

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lqpose.bench.make import make_bench
+from lqpose.bench.report import grid_splits
 from lqpose.bench.run import PredictionsModel, load_bench, predictions_file
 from lqpose.data import read_coco
 
@@ -39,7 +40,7 @@ def test_groups_by_labelled_limb_joints_score_perfect_and_moved_predictions(shar
     gt = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
     make_bench(gt, tmp_path / "b", "coco", types=["fog"], severities=[2], progress=False)
     manifest, bench_gt = load_bench(tmp_path / "b")
-    splits = [k for k in manifest["splits"] if k != "clean" and not k.startswith("mixed/")]
+    splits = grid_splits(manifest["splits"])
     counts = pp.labelled_limb_joints(bench_gt)
     assert len(counts) > 0 and counts.min() >= 1 and counts.max() <= 12
     perfect = write_predictions(tmp_path / "perfect", bench_gt, manifest["splits"])

@@ -75,6 +75,12 @@ def recipe_difference(a: dict, b: dict, key: str) -> tuple[float, float]:
     return ma - mb, float(np.sqrt(sa**2 / a["n"] + sb**2 / b["n"]))
 
 
+def grid_splits(keys) -> list[str]:
+    """The LQ grid's "type/severity" splits among a benchmark's split keys: all but clean, the real capture and
+    the mixed random chains (what mPC averages)."""
+    return [k for k in keys if k not in ("clean", "real") and not k.startswith("mixed/")]
+
+
 def paired_pck_differences(run: dict, a: str, others: list[str], n_boot: int = 2000, seed: int = 0) -> dict:
     """{other: {"clean" (or "real"), "mPC": ...}}: model `a` minus each other model in PCK@0.2 on one benchmark
     run, each with a 95 % bootstrap interval over people (`metrics.robustness.paired_bootstrap_mpc`): whether
@@ -82,7 +88,7 @@ def paired_pck_differences(run: dict, a: str, others: list[str], n_boot: int = 2
     PCK on every split (MPII, detected boxes, no torso in the layout) are left out."""
     gt = run["gt"]
     keys = list(run["scores"][a])
-    grid = [k for k in keys if k not in ("clean", "real") and not k.startswith("mixed/")]
+    grid = grid_splits(keys)
     parts = [(k, [k], np.ones(1)) for k in ("clean", "real") if k in keys]
     if grid:
         parts.append(("mPC", grid, mpc_weights(grid)))
