@@ -28,7 +28,7 @@ from results import MOVENET, SHARED, interleaved_ms, real_crops  # the table scr
 from lqpose.bench.peers import square_crop
 from lqpose.data.topdown import crop_person
 from lqpose.engine.checkpoint import load_student_checkpoint, save_checkpoint
-from lqpose.engine.evaluate import predict_heatmaps
+from lqpose.engine.evaluate import predict_heatmaps, with_mirrors
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
 from lqpose.models.fuse import compile_for_inference, fuse_conv_bn, is_pointwise, prepare_for_inference
@@ -110,7 +110,7 @@ def main() -> None:
     toggled.cfg = dataclasses.replace(toggled.cfg, input_norm=other_norm)
     compiled = compile_for_inference(copy.deepcopy(prepared), example)
     # `lqpose.load(compile=True)` with the flip test builds its graph for a person and its mirror
-    compiled_flip = compile_for_inference(copy.deepcopy(prepared), torch.cat([example, example.flip(3)]))
+    compiled_flip = compile_for_inference(copy.deepcopy(prepared), with_mirrors(example))
     params = count_parameters(model) / 1e6
     print(
         f"student {ckpt.name} ({params:.2f} M parameters), input {w}x{h}, torch {torch.__version__}, "

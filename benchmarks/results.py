@@ -31,7 +31,7 @@ from lqpose.data import read_coco
 from lqpose.data.readers import read_lspet
 from lqpose.data.topdown import crop_person
 from lqpose.degrade import DEGRADATIONS
-from lqpose.engine.evaluate import predict_heatmaps
+from lqpose.engine.evaluate import predict_heatmaps, with_mirrors
 from lqpose.files import write_text
 from lqpose.imageio import read_rgb
 from lqpose.keypoints import COCO17
@@ -161,7 +161,7 @@ def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers
         # what `lqpose.load(compile=True)` runs (a copy: compiling replaces the forward methods), built for the
         # batch it will see: one person, or one person and its mirror
         example = torch.from_numpy(xs[:1])
-        example = torch.cat([example, example.flip(3)]) if flip else example
+        example = with_mirrors(example) if flip else example
         compiled = compile_for_inference(copy.deepcopy(m.model), example)
         timers[name, "compiled_ms"] = (_as_scored(compiled, m.spec, flip), list(xs))
         onnx = onnx_dir / f"{m.name}.onnx" if onnx_dir else None

@@ -14,7 +14,7 @@ import torch
 
 from .data.topdown import crop_person
 from .engine.checkpoint import resolve_model_path
-from .engine.evaluate import decode_crops, predict_heatmaps
+from .engine.evaluate import decode_crops, predict_heatmaps, with_mirrors
 
 
 class PoseEstimator:
@@ -86,5 +86,5 @@ def load(
         from .models.fuse import check_input, compile_for_inference
 
         example = check_input(codec.input_size, device)  # one person per call: what the graph is built for
-        model = compile_for_inference(model, torch.cat([example, example.flip(3)]) if flip_test else example)
+        model = compile_for_inference(model, with_mirrors(example) if flip_test else example)
     return PoseEstimator(model, spec, codec, detector, flip_test)

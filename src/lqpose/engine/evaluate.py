@@ -24,6 +24,12 @@ log = logging.getLogger(__name__)
 RESCORE_THRESHOLD = 0.2  # keypoints scoring above this count in the person score (MMPose/HRNet convention)
 
 
+def with_mirrors(images: torch.Tensor) -> torch.Tensor:
+    """The crops followed by their mirrors: the one batch the flip test runs (and a compiled graph for it is
+    built on)."""
+    return torch.cat([images, images.flip(3)])
+
+
 @torch.inference_mode()
 def predict_heatmaps(
     model: torch.nn.Module, images: torch.Tensor, spec: KeypointSpec, flip_test: bool
@@ -36,7 +42,7 @@ def predict_heatmaps(
         return run(images)
     n = len(images)
     if isinstance(model, torch.nn.Module):
-        both, quality = run(torch.cat([images, images.flip(3)]))
+        both, quality = run(with_mirrors(images))
     else:  # ONNX Runtime: mirror and average in numpy. A torch op between two runs wakes torch's OpenMP threads,
         # which then spin against ONNX Runtime's own pool: 2.5x slower per person on this 2-core CPU
         x = images.cpu().numpy() if torch.is_tensor(images) else np.asarray(images)
