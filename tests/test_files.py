@@ -1,9 +1,10 @@
 import os
+import sys
 
 import numpy as np
 import pytest
 
-from lqpose.files import atomic_write_bytes, write_json
+from lqpose.files import atomic_write_bytes, folder_lock, write_json
 from lqpose.imageio import read_rgb, write_image
 
 
@@ -38,3 +39,21 @@ def test_atomic_write_gives_the_mode_of_a_plain_open(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "a.bin").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the folder lock uses POSIX fcntl")
+def test_folder_lock_is_exclusive_while_held(tmp_path):
+    import fcntl
+
+    def try_lock() -> bool:
+        with open(tmp_path / "bench/.lock", "w") as other:  # another open file: what a second process holds
+            try:
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(other, fcntl.LOCK_UN)
+            return True
+
+    with folder_lock(tmp_path / "bench"):
+        assert (tmp_path / "bench").is_dir() and not try_lock()
+    assert try_lock()

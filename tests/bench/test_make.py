@@ -3,6 +3,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -83,6 +84,7 @@ def test_exlpose_real_captures_are_a_split_of_their_own(shared_data, tmp_path):
 def test_bad_requests_are_refused(coco, tmp_path):
     with pytest.raises(ValueError, match="unknown degradation type 'fgo'"):
         build(coco, tmp_path / "a", types=["fgo"])
+    assert not (tmp_path / "a").exists()  # refused before anything is written
     with pytest.raises(ValueError, match="severities must be within 1..5"):
         build(coco, tmp_path / "a", severities=[0])
 
@@ -97,3 +99,23 @@ def test_rebuilding_a_finished_bench_renders_nothing(coco, tmp_path, monkeypatch
     monkeypatch.undo()
     (tmp_path / "a/jpeg/1/000000040083.png").write_bytes(b"broken")
     assert build(coco, tmp_path / "a") == first  # the one bad file is rebuilt to the same bytes
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the folder lock uses POSIX fcntl")
+def test_two_builds_of_one_folder_at_once_take_turns(coco, tmp_path):
+    # Two table scripts started side by side once deleted each other's progress log; the folder lock serialises them
+    results, errors = {}, []
+
+    def run(name):
+        try:
+            results[name] = build(coco, tmp_path / "a")
+        except Exception as e:  # noqa: BLE001 - the assertion below names it
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in "xy"]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == [] and results["x"] == results["y"]
+    assert verify_bench(tmp_path / "a") == [] and not (tmp_path / "a/.progress.jsonl").exists()

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from .. import __version__
 from ..data.readers import PoseSet, resolve_image
 from ..degrade import DEGRADATIONS, degrade_with_params, image_seed, replay_chain, sample_camera_chain
-from ..files import atomic_write_bytes, write_json
+from ..files import atomic_write_bytes, folder_lock, write_json
 from ..imageio import encode_image, read_rgb
 from ..metrics.coco import to_coco_gt
 
@@ -128,7 +128,26 @@ def make_bench(
     missing = [p for p in images.values() if not Path(p).is_file()]
     if missing:
         raise FileNotFoundError(f"{missing[0]}: no such image ({len(missing)} missing in all)")
-    out.mkdir(parents=True, exist_ok=True)
+    with folder_lock(out):  # one build per folder: a second process waits, then verifies what the first wrote
+        return _write_bench(gt, out, dataset, types, severities, mixed, seed, workers, progress, splits, by_id, images)
+
+
+def _write_bench(
+    gt: PoseSet,
+    out: Path,
+    dataset: str,
+    types: list[str],
+    severities: list[int],
+    mixed: int,
+    seed: int,
+    workers: int,
+    progress: bool,
+    splits: list[Split],
+    by_id: dict[int, str],
+    images: dict[str, str],
+) -> dict:
+    """make_bench's writing half, run under the folder's lock (inputs already checked)."""
+    real = dataset == "exlpose"
     for stale in out.rglob(".*.tmp"):  # temporary files of a killed build: never a finished file
         stale.unlink()
     progress_path = out / PROGRESS
