@@ -129,97 +129,80 @@ def make_bench(
     if missing:
         raise FileNotFoundError(f"{missing[0]}: no such image ({len(missing)} missing in all)")
     with folder_lock(out):  # one build per folder: a second process waits, then verifies what the first wrote
-        return _write_bench(gt, out, dataset, types, severities, mixed, seed, workers, progress, splits, by_id, images)
-
-
-def _write_bench(
-    gt: PoseSet,
-    out: Path,
-    dataset: str,
-    types: list[str],
-    severities: list[int],
-    mixed: int,
-    seed: int,
-    workers: int,
-    progress: bool,
-    splits: list[Split],
-    by_id: dict[int, str],
-    images: dict[str, str],
-) -> dict:
-    """make_bench's writing half, run under the folder's lock (inputs already checked)."""
-    real = dataset == "exlpose"
-    for stale in out.rglob(".*.tmp"):  # temporary files of a killed build: never a finished file
-        stale.unlink()
-    progress_path = out / PROGRESS
-    done: dict[str, dict[str, dict]] = {}
-    manifest_path = out / "manifest.json"
-    if manifest_path.is_file() and not progress_path.is_file():  # a finished build: verify it, rebuild nothing
-        try:
-            old = json.loads(manifest_path.read_text())
-            if old.get("seed") == seed and old.get("format") == 1:  # another seed draws other parameters
-                for key, files in old.get("splits", {}).items():
-                    for name, entry in files.items():
-                        done.setdefault(name, {})[key] = {**entry, "split": key, "file": name}
-        except (json.JSONDecodeError, AttributeError):
-            done = {}  # an unreadable manifest: rebuild
-    if progress_path.is_file():
-        for line in progress_path.read_text().splitlines():
+        for stale in out.rglob(".*.tmp"):  # temporary files of a killed build: never a finished file
+            stale.unlink()
+        progress_path = out / PROGRESS
+        done: dict[str, dict[str, dict]] = {}
+        manifest_path = out / "manifest.json"
+        if manifest_path.is_file() and not progress_path.is_file():  # a finished build: verify it, rebuild nothing
             try:
-                e = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by a kill
-            done.setdefault(e["file"], {})[e["split"]] = e
-    tasks = [(src, stem, splits, str(out), seed, done.get(f"{stem}.png", {})) for stem, src in sorted(images.items())]
-    with open(progress_path, "a") as log_file:
-
-        def record(entries):
-            for e in entries:
-                log_file.write(json.dumps(e, sort_keys=True) + "\n")
+                old = json.loads(manifest_path.read_text())
+                if old.get("seed") == seed and old.get("format") == 1:  # another seed draws other parameters
+                    for key, files in old.get("splits", {}).items():
+                        for name, entry in files.items():
+                            done.setdefault(name, {})[key] = {**entry, "split": key, "file": name}
+            except (json.JSONDecodeError, AttributeError):
+                done = {}  # an unreadable manifest: rebuild
+        if progress_path.is_file():
+            for line in progress_path.read_text().splitlines():
+                try:
+                    e = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a line cut by a kill
                 done.setdefault(e["file"], {})[e["split"]] = e
-            log_file.flush()
-            os.fsync(log_file.fileno())
+        tasks = [
+            (src, stem, splits, str(out), seed, done.get(f"{stem}.png", {})) for stem, src in sorted(images.items())
+        ]
+        with open(progress_path, "a") as log_file:
 
-        bar = tqdm(total=len(tasks), desc="make-bench", unit="img", disable=not progress)
-        if workers > 1:
-            with get_context("spawn").Pool(workers) as pool:
-                for entries in pool.imap_unordered(_work, tasks):
-                    record(entries)
+            def record(entries):
+                for e in entries:
+                    log_file.write(json.dumps(e, sort_keys=True) + "\n")
+                    done.setdefault(e["file"], {})[e["split"]] = e
+                log_file.flush()
+                os.fsync(log_file.fileno())
+
+            bar = tqdm(total=len(tasks), desc="make-bench", unit="img", disable=not progress)
+            if workers > 1:
+                with get_context("spawn").Pool(workers) as pool:
+                    for entries in pool.imap_unordered(_work, tasks):
+                        record(entries)
+                        bar.update(1)
+            else:
+                for task in tasks:
+                    record(_work(task))
                     bar.update(1)
-        else:
-            for task in tasks:
-                record(_work(task))
-                bar.update(1)
-        bar.close()
+            bar.close()
 
-    gt_doc = to_coco_gt(gt)
-    for img in gt_doc["images"]:
-        img["file_name"] = f"{Path(by_id[img['id']]).stem}.png"
-        img["crowdIndex"] = gt.images[img["id"]].get("crowd_index", 0.0)
-    for ann, inst in zip(gt_doc["annotations"], gt.instances, strict=True):
-        if "head_size" in inst.extra:
-            ann["head_size"] = inst.extra["head_size"]
-    gt_doc["lqpose_kind"] = gt.kind
-    gt_bytes = (json.dumps(gt_doc, sort_keys=True) + "\n").encode()
-    atomic_write_bytes(out / "ground_truth.json", gt_bytes)
-    manifest = {
-        "lqpose_version": __version__,
-        "format": 1,
-        "dataset": dataset,
-        "keypoints": gt.spec.name,
-        "source_annotations": {"name": Path(gt.source).name, "sha256": sha256_file(Path(gt.source))},
-        "seed": seed,
-        "types": types if not real else [],
-        "severities": severities if not real else [],
-        "mixed": mixed if not real else 0,
-        "storage": "PNG (lossless)",
-        "ground_truth": {"file": "ground_truth.json", "sha256": hashlib.sha256(gt_bytes).hexdigest()},
-        "splits": {
-            s.key: {f"{stem}.png": _strip(done[f"{stem}.png"][s.key]) for stem in sorted(images)} for s in splits
-        },
-    }
-    write_json(out / "manifest.json", manifest)
-    progress_path.unlink()
-    return manifest
+        gt_doc = to_coco_gt(gt)
+        for img in gt_doc["images"]:
+            img["file_name"] = f"{Path(by_id[img['id']]).stem}.png"
+            img["crowdIndex"] = gt.images[img["id"]].get("crowd_index", 0.0)
+        for ann, inst in zip(gt_doc["annotations"], gt.instances, strict=True):
+            if "head_size" in inst.extra:
+                ann["head_size"] = inst.extra["head_size"]
+        gt_doc["lqpose_kind"] = gt.kind
+        gt_bytes = (json.dumps(gt_doc, sort_keys=True) + "\n").encode()
+        atomic_write_bytes(out / "ground_truth.json", gt_bytes)
+        manifest = {
+            "lqpose_version": __version__,
+            "format": 1,
+            "dataset": dataset,
+            "keypoints": gt.spec.name,
+            "source_annotations": {"name": Path(gt.source).name, "sha256": sha256_file(Path(gt.source))},
+            "seed": seed,
+            "types": types if not real else [],
+            "severities": severities if not real else [],
+            "mixed": mixed if not real else 0,
+            "storage": "PNG (lossless)",
+            "ground_truth": {"file": "ground_truth.json", "sha256": hashlib.sha256(gt_bytes).hexdigest()},
+            "splits": {
+                s.key: {f"{stem}.png": _strip(done[f"{stem}.png"][s.key]) for stem in sorted(images)} for s in splits
+            },
+        }
+        write_json(out / "manifest.json", manifest)
+        progress_path.unlink()
+        return manifest
 
 
 def images_by_id(gt: PoseSet, images_dir: str | Path | None = None) -> dict[int, str]:
