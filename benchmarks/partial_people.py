@@ -26,13 +26,18 @@ def labelled_limb_joints(gt) -> np.ndarray:
     return pck_counts(gt, [])[1]
 
 
+def in_group(counts: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Which people have between `lo` and `hi` labelled limb joints (inclusive)."""
+    return (counts >= lo) & (counts <= hi)
+
+
 def group_scores(gt, model: PredictionsModel, splits: list[str], counts: np.ndarray) -> list[tuple[float, float]]:
     """(clean PCK@0.2, mPC) per group: mPC weighs each split's PCK@0.2 within the group as `mpc` does."""
     per_split = {k: pck_counts(gt, model.results_for(k)) for k in ["clean", *splits]}
     weights = mpc_weights(splits)
     out = []
     for lo, hi in GROUPS:
-        sel = (counts >= lo) & (counts <= hi)
+        sel = in_group(counts, lo, hi)
         pck = {k: h[sel].sum() / max(t[sel].sum(), 1) for k, (h, t) in per_split.items()}
         out.append((float(pck["clean"]), float(sum(w * pck[k] for w, k in zip(weights, splits, strict=True)))))
     return out
@@ -46,7 +51,7 @@ def main() -> None:
     manifest, gt = load_bench(args.bench)
     grid = grid_splits(manifest["splits"])
     counts = labelled_limb_joints(gt)
-    head = " | ".join(f"{lo}–{hi} joints ({int(((counts >= lo) & (counts <= hi)).sum())} people): clean / mPC"
+    head = " | ".join(f"{lo}–{hi} joints ({int(in_group(counts, lo, hi).sum())} people): clean / mPC"
                       for lo, hi in GROUPS)  # fmt: skip
     print(f"PCK@0.2 by labelled limb joints, {args.bench} ({len(grid)} LQ splits in mPC)\n")
     print(f"| model | {head} |\n| --- |" + " ---: |" * len(GROUPS))

@@ -46,7 +46,7 @@ def test_groups_by_labelled_limb_joints_score_perfect_and_moved_predictions(shar
     perfect = write_predictions(tmp_path / "perfect", bench_gt, manifest["splits"])
     scores = pp.group_scores(bench_gt, perfect, splits, counts)
     for (lo, hi), (clean, mpc) in zip(pp.GROUPS, scores, strict=True):
-        if ((counts >= lo) & (counts <= hi)).any():
+        if pp.in_group(counts, lo, hi).any():
             assert clean == 1.0 and mpc == 1.0
     far = write_predictions(tmp_path / "far", bench_gt, manifest["splits"], shift=10_000.0)
     assert all(c == 0.0 and m == 0.0 for c, m in pp.group_scores(bench_gt, far, splits, counts))
