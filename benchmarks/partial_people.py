@@ -1,6 +1,8 @@
 """Where the COCO-MINI gap lies: PCK@0.2 (clean and mPC over the LQ grid) per group of people by how many of the
 12 limb joints carry a label. COCO labels only what is in the frame and visible enough to place, so few labels
-mean a person cut by the frame or hidden; LSPET's training people are almost all whole.
+mean a person cut by the frame or hidden; LSPET's training people are almost all whole. Then the same scores per
+limb part (left and right together), and where the hips land: the median hip error in torso lengths along the
+person's torso (up: toward the shoulders) and across it (outward: away from the other hip), on the clean split.
 
 Reads a benchmark folder (`benchmarks/results.py` builds runs/results/bench_coco_mini) and prediction folders of
 that benchmark (one json per split, as results.py caches them); prints one row per model. Only people with a
@@ -18,6 +20,7 @@ from lqpose.metrics.pck import pck_counts
 from lqpose.metrics.robustness import mpc_weights
 
 GROUPS = ((1, 8), (9, 11), (12, 12))  # labelled limb joints, inclusive
+PARTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 
 
 def labelled_limb_joints(gt) -> np.ndarray:
@@ -43,6 +46,47 @@ def group_scores(gt, model: PredictionsModel, splits: list[str], counts: np.ndar
     return out
 
 
+def part_scores(gt, model: PredictionsModel, splits: list[str]) -> list[tuple[float, float]]:
+    """(clean PCK@0.2, mPC) per limb part of PARTS, left and right joints pooled."""
+    weights = mpc_weights(splits)
+    out = []
+    for part in PARTS:
+        joints = [f"left_{part}", f"right_{part}"]
+        pck = {}
+        for k in ["clean", *splits]:
+            hits, totals = pck_counts(gt, model.results_for(k), joints=joints)
+            pck[k] = hits.sum() / max(totals.sum(), 1)
+        out.append((float(pck["clean"]), float(sum(w * pck[k] for w, k in zip(weights, splits, strict=True)))))
+    return out
+
+
+def hip_offset(gt, model: PredictionsModel, split: str = "clean") -> tuple[float, float, int]:
+    """Median hip error (up, outward) in torso lengths, over the people with both shoulders and both hips labelled
+    and predicted, and how many hips. Up runs from the ground truth's mid-hip to its mid-shoulder, outward from the
+    other hip: a model that places hips higher on the body than the annotators did reads up > 0."""
+    names = gt.spec.names
+    ls, rs, lh, rh = (names.index(n) for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip"))
+    by_ann = {int(r["ann_id"]): np.asarray(r["keypoints"], np.float64).reshape(-1, 3) for r in model.results_for(split)}
+    errors = []
+    for inst in gt.instances:
+        k, pred = inst.keypoints, by_ann.get(inst.ann_id)
+        if pred is None or not (k[[ls, rs, lh, rh], 2] > 0).all():
+            continue
+        up = (k[ls, :2] + k[rs, :2]) / 2 - (k[lh, :2] + k[rh, :2]) / 2
+        torso = float(np.linalg.norm(up))
+        across = k[lh, :2] - k[rh, :2]
+        if torso == 0 or not np.linalg.norm(across) > 0:
+            continue
+        up, across = up / torso, across / np.linalg.norm(across)
+        for joint, side in ((lh, 1.0), (rh, -1.0)):
+            d = (pred[joint, :2] - k[joint, :2]) / torso
+            errors.append((float(d @ up), float(side * d @ across)))
+    if not errors:
+        return float("nan"), float("nan"), 0
+    up_med, out_med = np.median(np.asarray(errors), axis=0)
+    return float(up_med), float(out_med), len(errors)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", default="runs/results/bench_coco_mini")
@@ -59,6 +103,13 @@ def main() -> None:
         m = PredictionsModel(folder)
         cells = " | ".join(f"{c:.3f} / {g:.3f}" for c, g in group_scores(gt, m, grid, counts))
         print(f"| {m.name} | {cells} |")
+    print("\nPCK@0.2 per limb part (left and right pooled), clean / mPC; hips: median error in torso lengths\n")
+    print("| model | " + " | ".join(PARTS) + " | hips up / outward (n) |\n| --- |" + " ---: |" * (len(PARTS) + 1))
+    for folder in args.predictions:
+        m = PredictionsModel(folder)
+        cells = " | ".join(f"{c:.3f} / {g:.3f}" for c, g in part_scores(gt, m, grid))
+        up, out, n = hip_offset(gt, m)
+        print(f"| {m.name} | {cells} | {up:+.3f} / {out:+.3f} ({n}) |")
 
 
 if __name__ == "__main__":

@@ -52,3 +52,31 @@ def test_groups_by_labelled_limb_joints_score_perfect_and_moved_predictions(shar
     assert all(c == 0.0 and m == 0.0 for c, m in pp.group_scores(bench_gt, far, splits, counts))
     with pytest.raises(FileNotFoundError, match="missing predictions"):
         pp.group_scores(bench_gt, PredictionsModel(str(tmp_path / "far")), ["snow/1"], counts)
+
+
+def test_part_scores_and_hip_offset_read_known_predictions(shared_data, tmp_path):
+    pp = load_script()
+    gt = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    make_bench(gt, tmp_path / "b", "coco", types=["fog"], severities=[2], progress=False)
+    manifest, bench_gt = load_bench(tmp_path / "b")
+    splits = grid_splits(manifest["splits"])
+    perfect = write_predictions(tmp_path / "perfect", bench_gt, manifest["splits"])
+    assert pp.part_scores(bench_gt, perfect, splits) == [(1.0, 1.0)] * len(pp.PARTS)
+    up, out, n = pp.hip_offset(bench_gt, perfect)
+    assert (up, out) == (0.0, 0.0) and n > 0
+    # every hip moved a tenth of the torso toward the shoulders: up reads +0.1, outward 0, hips still within PCK@0.2
+    names = bench_gt.spec.names
+    ls, rs, lh, rh = (names.index(n) for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip"))
+    raised = write_predictions(tmp_path / "raised", bench_gt, manifest["splits"])
+    for key in manifest["splits"]:
+        path = predictions_file(raised.folder, key)
+        results = json.loads(path.read_text())
+        for r in results:
+            k = np.asarray(r["keypoints"]).reshape(-1, 3)
+            if (k[[ls, rs, lh, rh], 2] > 0).all():
+                k[[lh, rh], :2] += 0.1 * ((k[ls, :2] + k[rs, :2]) / 2 - (k[lh, :2] + k[rh, :2]) / 2)
+            r["keypoints"] = k.reshape(-1).tolist()
+        path.write_text(json.dumps(results))
+    up, out, m = pp.hip_offset(bench_gt, raised)
+    assert up == pytest.approx(0.1, abs=1e-6) and out == pytest.approx(0.0, abs=1e-6) and m == n
+    assert pp.part_scores(bench_gt, raised, splits)[pp.PARTS.index("hip")] == (1.0, 1.0)
