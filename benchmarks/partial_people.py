@@ -1,8 +1,9 @@
 """Where the COCO-MINI gap lies: PCK@0.2 (clean and mPC over the LQ grid) per group of people by how many of the
 12 limb joints carry a label. COCO labels only what is in the frame and visible enough to place, so few labels
 mean a person cut by the frame or hidden; LSPET's training people are almost all whole. Then the same scores per
-limb part (left and right together), and where the hips land: the median hip error in torso lengths along the
-person's torso (up: toward the shoulders) and across it (outward: away from the other hip), on the clean split.
+limb part (left and right together) and by the joint's label, hidden (COCO v=1) or visible (v=2); and where the
+hips land: the median hip error in torso lengths along the person's torso (up: toward the shoulders) and across
+it (outward: away from the other hip), on the clean split.
 
 Reads a benchmark folder (`benchmarks/results.py` builds runs/results/bench_coco_mini) and prediction folders of
 that benchmark (one json per split, as results.py caches them); prints one row per model. Only people with a
@@ -46,18 +47,24 @@ def group_scores(gt, model: PredictionsModel, splits: list[str], counts: np.ndar
     return out
 
 
+def clean_and_mpc(gt, model: PredictionsModel, splits: list[str], **pck_args) -> tuple[float, float]:
+    """(clean PCK@0.2, mPC) over the joints `pck_counts(**pck_args)` counts, mPC weighted as `mpc` weighs."""
+    pck = {}
+    for k in ["clean", *splits]:
+        hits, totals = pck_counts(gt, model.results_for(k), **pck_args)
+        pck[k] = hits.sum() / max(totals.sum(), 1)
+    weights = mpc_weights(splits)
+    return float(pck["clean"]), float(sum(w * pck[k] for w, k in zip(weights, splits, strict=True)))
+
+
 def part_scores(gt, model: PredictionsModel, splits: list[str]) -> list[tuple[float, float]]:
     """(clean PCK@0.2, mPC) per limb part of PARTS, left and right joints pooled."""
-    weights = mpc_weights(splits)
-    out = []
-    for part in PARTS:
-        joints = [f"left_{part}", f"right_{part}"]
-        pck = {}
-        for k in ["clean", *splits]:
-            hits, totals = pck_counts(gt, model.results_for(k), joints=joints)
-            pck[k] = hits.sum() / max(totals.sum(), 1)
-        out.append((float(pck["clean"]), float(sum(w * pck[k] for w, k in zip(weights, splits, strict=True)))))
-    return out
+    return [clean_and_mpc(gt, model, splits, joints=[f"left_{p}", f"right_{p}"]) for p in PARTS]
+
+
+def visibility_scores(gt, model: PredictionsModel, splits: list[str]) -> list[tuple[float, float]]:
+    """(clean PCK@0.2, mPC) over the limb joints labelled hidden (COCO v=1), then over those labelled visible (2)."""
+    return [clean_and_mpc(gt, model, splits, visibility=v) for v in (1, 2)]
 
 
 def hip_offset(gt, model: PredictionsModel, split: str = "clean") -> tuple[float, float, int]:
@@ -103,11 +110,15 @@ def main() -> None:
         m = PredictionsModel(folder)
         cells = " | ".join(f"{c:.3f} / {g:.3f}" for c, g in group_scores(gt, m, grid, counts))
         print(f"| {m.name} | {cells} |")
-    print("\nPCK@0.2 per limb part (left and right pooled), clean / mPC; hips: median error in torso lengths\n")
-    print("| model | " + " | ".join(PARTS) + " | hips up / outward (n) |\n| --- |" + " ---: |" * (len(PARTS) + 1))
+    flags = [int(pck_counts(gt, [], visibility=v)[1].sum()) for v in (1, 2)]  # labelled limb joints per flag
+    print("\nPCK@0.2 per limb part (left and right pooled) and per label, clean / mPC; hips: median error in torso "
+          "lengths on the clean split\n")  # fmt: skip
+    head = " | ".join(PARTS) + f" | hidden ({flags[0]}) | visible ({flags[1]}) | hips up / outward (n)"
+    print(f"| model | {head} |\n| --- |" + " ---: |" * (len(PARTS) + 3))
     for folder in args.predictions:
         m = PredictionsModel(folder)
-        cells = " | ".join(f"{c:.3f} / {g:.3f}" for c, g in part_scores(gt, m, grid))
+        scores = part_scores(gt, m, grid) + visibility_scores(gt, m, grid)
+        cells = " | ".join(f"{c:.3f} / {g:.3f}" for c, g in scores)
         up, out, n = hip_offset(gt, m)
         print(f"| {m.name} | {cells} | {up:+.3f} / {out:+.3f} ({n}) |")
 

@@ -62,6 +62,7 @@ def test_part_scores_and_hip_offset_read_known_predictions(shared_data, tmp_path
     splits = grid_splits(manifest["splits"])
     perfect = write_predictions(tmp_path / "perfect", bench_gt, manifest["splits"])
     assert pp.part_scores(bench_gt, perfect, splits) == [(1.0, 1.0)] * len(pp.PARTS)
+    assert pp.visibility_scores(bench_gt, perfect, splits) == [(1.0, 1.0), (1.0, 1.0)]  # the sample has both flags
     up, out, n = pp.hip_offset(bench_gt, perfect)
     assert (up, out) == (0.0, 0.0) and n > 0
     # every hip moved a tenth of the torso toward the shoulders: up reads +0.1, outward 0, hips still within PCK@0.2
@@ -80,3 +81,5 @@ def test_part_scores_and_hip_offset_read_known_predictions(shared_data, tmp_path
     up, out, m = pp.hip_offset(bench_gt, raised)
     assert up == pytest.approx(0.1, abs=1e-6) and out == pytest.approx(0.0, abs=1e-6) and m == n
     assert pp.part_scores(bench_gt, raised, splits)[pp.PARTS.index("hip")] == (1.0, 1.0)
+    far = write_predictions(tmp_path / "far", bench_gt, manifest["splits"], shift=10_000.0)
+    assert pp.visibility_scores(bench_gt, far, splits) == [(0.0, 0.0), (0.0, 0.0)]

@@ -11,10 +11,12 @@ LIMB_PARTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 
 
 def pck_counts(
-    gt: PoseSet, results: list[dict], thr: float = 0.2, joints: list[str] | None = None
+    gt: PoseSet, results: list[dict], thr: float = 0.2, joints: list[str] | None = None, visibility: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per person (those with a labelled torso, in `gt.instances` order): correct joints and labelled joints over
-    `joints`; a person without a prediction scores 0 of its labelled joints. PCK is hits.sum() / totals.sum()."""
+    `joints`; a person without a prediction scores 0 of its labelled joints. PCK is hits.sum() / totals.sum().
+    `visibility` counts only the joints labelled with that flag (COCO: 1 hidden, 2 visible); the torso that sets the
+    threshold may carry either."""
     names = gt.spec.names
     joints = joints or [n for n in names if n.split("_")[-1] in LIMB_PARTS]
     idx = [names.index(n) for n in joints]
@@ -26,7 +28,7 @@ def pck_counts(
         if k[rs, 2] <= 0 or k[lh, 2] <= 0:
             continue
         torso = float(np.linalg.norm(k[rs, :2] - k[lh, :2]))
-        vis = k[idx, 2] > 0
+        vis = k[idx, 2] > 0 if visibility is None else k[idx, 2] == visibility
         pred = by_ann.get(inst.ann_id)
         hit = 0
         if pred is not None:
