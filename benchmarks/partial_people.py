@@ -110,10 +110,11 @@ def main() -> None:
         m = PredictionsModel(folder)
         cells = " | ".join(f"{c:.3f} / {g:.3f}" for c, g in group_scores(gt, m, grid, counts))
         print(f"| {m.name} | {cells} |")
-    flags = [int(pck_counts(gt, [], visibility=v)[1].sum()) for v in (1, 2)]  # labelled limb joints per flag
+    flags = [int(pck_counts(gt, [], visibility=v)[1].sum()) for v in (1, 2)]  # labelled joints (the denominators)
     print("\nPCK@0.2 per limb part (left and right pooled) and per label, clean / mPC; hips: median error in torso "
           "lengths on the clean split\n")  # fmt: skip
-    head = " | ".join(PARTS) + f" | hidden ({flags[0]}) | visible ({flags[1]}) | hips up / outward (n)"
+    parts = [f"{p} ({int(pck_counts(gt, [], joints=[f'left_{p}', f'right_{p}'])[1].sum())})" for p in PARTS]
+    head = " | ".join(parts) + f" | hidden ({flags[0]}) | visible ({flags[1]}) | hips up / outward (n)"
     print(f"| model | {head} |\n| --- |" + " ---: |" * (len(PARTS) + 3))
     for folder in args.predictions:
         m = PredictionsModel(folder)
