@@ -35,26 +35,30 @@ def in_group(counts: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return (counts >= lo) & (counts <= hi)
 
 
+def clean_and_weighted(pck: dict[str, float], splits: list[str]) -> tuple[float, float]:
+    """(the clean split's PCK, mPC over `splits`) from PCK per split, mPC weighted as `mpc` weighs."""
+    weights = mpc_weights(splits)
+    return float(pck["clean"]), float(sum(w * pck[k] for w, k in zip(weights, splits, strict=True)))
+
+
 def group_scores(gt, model: PredictionsModel, splits: list[str], counts: np.ndarray) -> list[tuple[float, float]]:
     """(clean PCK@0.2, mPC) per group: mPC weighs each split's PCK@0.2 within the group as `mpc` does."""
     per_split = {k: pck_counts(gt, model.results_for(k)) for k in ["clean", *splits]}
-    weights = mpc_weights(splits)
     out = []
     for lo, hi in GROUPS:
         sel = in_group(counts, lo, hi)
         pck = {k: h[sel].sum() / max(t[sel].sum(), 1) for k, (h, t) in per_split.items()}
-        out.append((float(pck["clean"]), float(sum(w * pck[k] for w, k in zip(weights, splits, strict=True)))))
+        out.append(clean_and_weighted(pck, splits))
     return out
 
 
 def clean_and_mpc(gt, model: PredictionsModel, splits: list[str], **pck_args) -> tuple[float, float]:
-    """(clean PCK@0.2, mPC) over the joints `pck_counts(**pck_args)` counts, mPC weighted as `mpc` weighs."""
+    """(clean PCK@0.2, mPC) over the joints `pck_counts(**pck_args)` counts."""
     pck = {}
     for k in ["clean", *splits]:
         hits, totals = pck_counts(gt, model.results_for(k), **pck_args)
         pck[k] = hits.sum() / max(totals.sum(), 1)
-    weights = mpc_weights(splits)
-    return float(pck["clean"]), float(sum(w * pck[k] for w, k in zip(weights, splits, strict=True)))
+    return clean_and_weighted(pck, splits)
 
 
 def part_scores(gt, model: PredictionsModel, splits: list[str]) -> list[tuple[float, float]]:
