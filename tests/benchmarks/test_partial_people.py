@@ -35,12 +35,19 @@ def write_predictions(folder: Path, gt, splits, shift: float = 0.0) -> Predictio
     return PredictionsModel(str(folder))
 
 
-def test_groups_by_labelled_limb_joints_score_perfect_and_moved_predictions(shared_data, tmp_path):
-    pp = load_script()
+@pytest.fixture(scope="module")
+def fog_bench(shared_data, tmp_path_factory):
+    """The real COCO sample as a one-split LQ benchmark: its manifest, ground truth and grid splits."""
     gt = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
-    make_bench(gt, tmp_path / "b", "coco", types=["fog"], severities=[2], progress=False)
-    manifest, bench_gt = load_bench(tmp_path / "b")
-    splits = grid_splits(manifest["splits"])
+    folder = tmp_path_factory.mktemp("bench")
+    make_bench(gt, folder, "coco", types=["fog"], severities=[2], progress=False)
+    manifest, bench_gt = load_bench(folder)
+    return manifest, bench_gt, grid_splits(manifest["splits"])
+
+
+def test_groups_by_labelled_limb_joints_score_perfect_and_moved_predictions(fog_bench, tmp_path):
+    pp = load_script()
+    manifest, bench_gt, splits = fog_bench
     counts = pp.labelled_limb_joints(bench_gt)
     assert len(counts) > 0 and counts.min() >= 1 and counts.max() <= 12
     perfect = write_predictions(tmp_path / "perfect", bench_gt, manifest["splits"])
@@ -54,12 +61,9 @@ def test_groups_by_labelled_limb_joints_score_perfect_and_moved_predictions(shar
         pp.group_scores(bench_gt, PredictionsModel(str(tmp_path / "far")), ["snow/1"], counts)
 
 
-def test_part_scores_and_hip_offset_read_known_predictions(shared_data, tmp_path):
+def test_part_scores_and_hip_offset_read_known_predictions(fog_bench, tmp_path):
     pp = load_script()
-    gt = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
-    make_bench(gt, tmp_path / "b", "coco", types=["fog"], severities=[2], progress=False)
-    manifest, bench_gt = load_bench(tmp_path / "b")
-    splits = grid_splits(manifest["splits"])
+    manifest, bench_gt, splits = fog_bench
     perfect = write_predictions(tmp_path / "perfect", bench_gt, manifest["splits"])
     assert pp.part_scores(bench_gt, perfect, splits) == [(1.0, 1.0)] * len(pp.PARTS)
     assert pp.visibility_scores(bench_gt, perfect, splits) == [(1.0, 1.0), (1.0, 1.0)]  # the sample has both flags
