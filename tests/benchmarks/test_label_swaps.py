@@ -1,4 +1,3 @@
-import importlib.util
 import json
 from pathlib import Path
 
@@ -7,15 +6,6 @@ import numpy as np
 from lqpose.bench.make import make_bench
 from lqpose.bench.run import PredictionsModel, load_bench, predictions_file
 from lqpose.data import read_coco
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks/label_swaps.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("label_swaps", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def write_clean(folder: Path, gt, exchange: set[int]) -> PredictionsModel:
@@ -31,8 +21,8 @@ def write_clean(folder: Path, gt, exchange: set[int]) -> PredictionsModel:
     return PredictionsModel(str(folder))
 
 
-def test_counts_people_whose_predictions_match_exchanged_labels(shared_data, tmp_path):
-    ls = load_script()
+def test_counts_people_whose_predictions_match_exchanged_labels(benchmark_script, shared_data, tmp_path):
+    ls = benchmark_script("label_swaps")
     make_bench(read_coco(shared_data / "mmpose-samples/coco/test_coco.json"), tmp_path / "b", "coco",
                types=["fog"], severities=[1], progress=False)  # fmt: skip
     _, gt = load_bench(tmp_path / "b")

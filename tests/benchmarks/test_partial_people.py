@@ -1,4 +1,3 @@
-import importlib.util
 import json
 from pathlib import Path
 
@@ -9,15 +8,6 @@ from lqpose.bench.make import make_bench
 from lqpose.bench.report import grid_splits
 from lqpose.bench.run import PredictionsModel, load_bench, predictions_file
 from lqpose.data import read_coco
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks/partial_people.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("partial_people", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def write_predictions(folder: Path, gt, splits, shift: float = 0.0) -> PredictionsModel:
@@ -45,8 +35,8 @@ def fog_bench(shared_data, tmp_path_factory):
     return manifest, bench_gt, grid_splits(manifest["splits"])
 
 
-def test_groups_by_labelled_limb_joints_score_perfect_and_moved_predictions(fog_bench, tmp_path):
-    pp = load_script()
+def test_groups_by_labelled_limb_joints_score_perfect_and_moved_predictions(benchmark_script, fog_bench, tmp_path):
+    pp = benchmark_script("partial_people")
     manifest, bench_gt, splits = fog_bench
     counts = pp.labelled_limb_joints(bench_gt)
     assert len(counts) > 0 and counts.min() >= 1 and counts.max() <= 12
@@ -61,8 +51,8 @@ def test_groups_by_labelled_limb_joints_score_perfect_and_moved_predictions(fog_
         pp.group_scores(bench_gt, PredictionsModel(str(tmp_path / "far")), ["snow/1"], counts)
 
 
-def test_part_scores_and_hip_offset_read_known_predictions(fog_bench, tmp_path):
-    pp = load_script()
+def test_part_scores_and_hip_offset_read_known_predictions(benchmark_script, fog_bench, tmp_path):
+    pp = benchmark_script("partial_people")
     manifest, bench_gt, splits = fog_bench
     perfect = write_predictions(tmp_path / "perfect", bench_gt, manifest["splits"])
     assert pp.part_scores(bench_gt, perfect, splits) == [(1.0, 1.0)] * len(pp.PARTS)
