@@ -14,7 +14,7 @@ import argparse
 import numpy as np
 
 from lqpose.bench.run import PredictionsModel, load_bench
-from lqpose.metrics.pck import LIMB_PARTS
+from lqpose.metrics.pck import LIMB_PARTS, keypoints_by_ann
 
 
 def swap_counts(gt, model: PredictionsModel, margin: float = 0.1, split: str = "clean") -> tuple[int, int, int]:
@@ -23,7 +23,7 @@ def swap_counts(gt, model: PredictionsModel, margin: float = 0.1, split: str = "
     flip = np.asarray(gt.spec.flip_index)
     limbs = [i for i, n in enumerate(names) if n.split("_")[-1] in LIMB_PARTS]
     rs, lh = names.index("right_shoulder"), names.index("left_hip")
-    by_ann = {int(r["ann_id"]): np.asarray(r["keypoints"], np.float64).reshape(-1, 3) for r in model.results_for(split)}
+    by_ann = keypoints_by_ann(model.results_for(split))
     people = swapped = given = 0
     for inst in gt.instances:
         k, pred = inst.keypoints, by_ann.get(inst.ann_id)

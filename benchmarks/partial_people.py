@@ -17,7 +17,7 @@ import numpy as np
 
 from lqpose.bench.report import grid_splits
 from lqpose.bench.run import PredictionsModel, load_bench
-from lqpose.metrics.pck import pck_counts
+from lqpose.metrics.pck import keypoints_by_ann, pck_counts
 from lqpose.metrics.robustness import mpc_weights
 
 GROUPS = ((1, 8), (9, 11), (12, 12))  # labelled limb joints, inclusive
@@ -77,7 +77,7 @@ def hip_offset(gt, model: PredictionsModel, split: str = "clean") -> tuple[float
     other hip: a model that places hips higher on the body than the annotators did reads up > 0."""
     names = gt.spec.names
     ls, rs, lh, rh = (names.index(n) for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip"))
-    by_ann = {int(r["ann_id"]): np.asarray(r["keypoints"], np.float64).reshape(-1, 3) for r in model.results_for(split)}
+    by_ann = keypoints_by_ann(model.results_for(split))
     errors = []
     for inst in gt.instances:
         k, pred = inst.keypoints, by_ann.get(inst.ann_id)

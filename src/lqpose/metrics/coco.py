@@ -15,6 +15,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from ..data.readers import PoseSet
+from .pck import keypoints_by_ann
 
 STAT_NAMES = ("AP", "AP50", "AP75", "APm", "APl", "AR", "AR50", "AR75", "ARm", "ARl")
 CROWD_BANDS = {"AP_easy": (0.0, 0.2), "AP_medium": (0.2, 0.8), "AP_hard": (0.8, 1.01)}
@@ -129,7 +130,7 @@ def per_keypoint_similarity(gt: PoseSet, results: list[dict], sigmas=None) -> di
     name their person (`ann_id`, as top-down predictions on ground-truth boxes do): the per-keypoint
     breakdown behind an AP."""
     sigmas = np.asarray(gt.spec.sigmas if sigmas is None else sigmas, np.float64)
-    by_ann = {int(r["ann_id"]): np.asarray(r["keypoints"], np.float64).reshape(-1, 3) for r in results if "ann_id" in r}
+    by_ann = keypoints_by_ann([r for r in results if "ann_id" in r])
     sums = np.zeros(gt.spec.num_keypoints)
     counts = np.zeros(gt.spec.num_keypoints)
     for inst in gt.instances:

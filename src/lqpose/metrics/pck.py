@@ -10,6 +10,11 @@ from ..data.readers import PoseSet
 LIMB_PARTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 
 
+def keypoints_by_ann(results: list[dict]) -> dict[int, np.ndarray]:
+    """COCO-style results (each with the `ann_id` of the person it was predicted for) as ann_id -> (K, 3) array."""
+    return {int(r["ann_id"]): np.asarray(r["keypoints"], np.float64).reshape(-1, 3) for r in results}
+
+
 def pck_counts(
     gt: PoseSet, results: list[dict], thr: float = 0.2, joints: list[str] | None = None, visibility: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -21,7 +26,7 @@ def pck_counts(
     joints = joints or [n for n in names if n.split("_")[-1] in LIMB_PARTS]
     idx = [names.index(n) for n in joints]
     rs, lh = names.index("right_shoulder"), names.index("left_hip")
-    by_ann = {int(r["ann_id"]): np.asarray(r["keypoints"], np.float64).reshape(-1, 3) for r in results}
+    by_ann = keypoints_by_ann(results)
     hits, totals = [], []
     for inst in gt.instances:
         k = inst.keypoints

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.readers import PoseSet
+from .pck import keypoints_by_ann
 
 GROUPS = {
     "Head": ("head_top", "upper_neck"),
@@ -19,7 +20,7 @@ GROUPS = {
 
 
 def _hits(gt: PoseSet, results: list[dict], thr: float) -> tuple[np.ndarray, np.ndarray]:
-    by_ann = {int(r["ann_id"]): np.asarray(r["keypoints"], np.float64).reshape(-1, 3) for r in results}
+    by_ann = keypoints_by_ann(results)
     hits, visible = [], []
     for inst in gt.instances:
         pred = by_ann.get(inst.ann_id)
