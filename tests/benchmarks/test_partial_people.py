@@ -1,60 +1,33 @@
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from lqpose.bench.make import make_bench
-from lqpose.bench.report import grid_splits
-from lqpose.bench.run import PredictionsModel, load_bench, predictions_file
-from lqpose.data import read_coco
+from lqpose.bench.run import PredictionsModel, predictions_file
 
 
-def write_predictions(folder: Path, gt, splits, shift: float = 0.0) -> PredictionsModel:
-    """The ground truth as predictions (optionally every joint moved `shift` pixels right), one file per split."""
-    folder.mkdir(parents=True)
-    results = []
-    for p in gt.instances:
-        k = p.keypoints.astype(np.float64).copy()
-        k[:, 0] += shift
-        k[:, 2] = 1.0
-        results.append({"image_id": p.image_id, "category_id": 1, "keypoints": k.reshape(-1).tolist(),
-                        "score": 1.0, "ann_id": p.ann_id})  # fmt: skip
-    for key in splits:
-        predictions_file(folder, key).write_text(json.dumps(results))
-    return PredictionsModel(str(folder))
-
-
-@pytest.fixture(scope="module")
-def fog_bench(shared_data, tmp_path_factory):
-    """The real COCO sample as a one-split LQ benchmark: its manifest, ground truth and grid splits."""
-    gt = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
-    folder = tmp_path_factory.mktemp("bench")
-    make_bench(gt, folder, "coco", types=["fog"], severities=[2], progress=False)
-    manifest, bench_gt = load_bench(folder)
-    return manifest, bench_gt, grid_splits(manifest["splits"])
-
-
-def test_groups_by_labelled_limb_joints_score_perfect_and_moved_predictions(benchmark_script, fog_bench, tmp_path):
+def test_groups_by_labelled_limb_joints_score_perfect_and_moved_predictions(
+    benchmark_script, fog_bench, gt_predictions, tmp_path
+):
     pp = benchmark_script("partial_people")
     manifest, bench_gt, splits = fog_bench
     counts = pp.labelled_limb_joints(bench_gt)
     assert len(counts) > 0 and counts.min() >= 1 and counts.max() <= 12
-    perfect = write_predictions(tmp_path / "perfect", bench_gt, manifest["splits"])
+    perfect = gt_predictions(tmp_path / "perfect", bench_gt, manifest["splits"])
     scores = pp.group_scores(bench_gt, perfect, splits, counts)
     for (lo, hi), (clean, mpc) in zip(pp.GROUPS, scores, strict=True):
         if pp.in_group(counts, lo, hi).any():
             assert clean == 1.0 and mpc == 1.0
-    far = write_predictions(tmp_path / "far", bench_gt, manifest["splits"], shift=10_000.0)
+    far = gt_predictions(tmp_path / "far", bench_gt, manifest["splits"], shift=10_000.0)
     assert all(c == 0.0 and m == 0.0 for c, m in pp.group_scores(bench_gt, far, splits, counts))
     with pytest.raises(FileNotFoundError, match="missing predictions"):
         pp.group_scores(bench_gt, PredictionsModel(str(tmp_path / "far")), ["snow/1"], counts)
 
 
-def test_part_scores_and_hip_offset_read_known_predictions(benchmark_script, fog_bench, tmp_path):
+def test_part_scores_and_hip_offset_read_known_predictions(benchmark_script, fog_bench, gt_predictions, tmp_path):
     pp = benchmark_script("partial_people")
     manifest, bench_gt, splits = fog_bench
-    perfect = write_predictions(tmp_path / "perfect", bench_gt, manifest["splits"])
+    perfect = gt_predictions(tmp_path / "perfect", bench_gt, manifest["splits"])
     assert pp.part_scores(bench_gt, perfect, splits) == [(1.0, 1.0)] * len(pp.PARTS)
     assert pp.visibility_scores(bench_gt, perfect, splits) == [(1.0, 1.0), (1.0, 1.0)]  # the sample has both flags
     up, out, n = pp.hip_offset(bench_gt, perfect)
@@ -62,7 +35,7 @@ def test_part_scores_and_hip_offset_read_known_predictions(benchmark_script, fog
     # every hip moved a tenth of the torso toward the shoulders: up reads +0.1, outward 0, hips still within PCK@0.2
     names = bench_gt.spec.names
     ls, rs, lh, rh = (names.index(n) for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip"))
-    raised = write_predictions(tmp_path / "raised", bench_gt, manifest["splits"])
+    raised = gt_predictions(tmp_path / "raised", bench_gt, manifest["splits"])
     for key in manifest["splits"]:
         path = predictions_file(raised.folder, key)
         results = json.loads(path.read_text())
@@ -75,5 +48,5 @@ def test_part_scores_and_hip_offset_read_known_predictions(benchmark_script, fog
     up, out, m = pp.hip_offset(bench_gt, raised)
     assert up == pytest.approx(0.1, abs=1e-6) and out == pytest.approx(0.0, abs=1e-6) and m == n
     assert pp.part_scores(bench_gt, raised, splits)[pp.PARTS.index("hip")] == (1.0, 1.0)
-    far = write_predictions(tmp_path / "far", bench_gt, manifest["splits"], shift=10_000.0)
+    far = gt_predictions(tmp_path / "far", bench_gt, manifest["splits"], shift=10_000.0)
     assert pp.visibility_scores(bench_gt, far, splits) == [(0.0, 0.0), (0.0, 0.0)]
