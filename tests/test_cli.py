@@ -171,3 +171,37 @@ def test_bad_severity_exits_non_zero(severity, tmp_path):
     )
     assert res.returncode != 0 and "severity must be" in res.stderr
     assert res.stderr.strip().splitlines()[-1].startswith("lqpose degrade: error:")
+
+
+def test_relabel_lists_the_people_every_model_fits_exchanged(shared_data, tmp_path, capsys):
+    from lqpose.data import read_coco
+    from lqpose.data.relabel import read_relabel
+
+    ann = shared_data / "mmpose-samples/coco/test_coco.json"
+    gt = read_coco(ann)
+    flip = np.asarray(gt.spec.flip_index)
+    scored = [p.ann_id for p in gt.instances if p.keypoints[[6, 11], 2].min() > 0]  # right shoulder, left hip
+
+    def predictions(name, exchange):
+        rows = [{"ann_id": p.ann_id, "image_id": p.image_id, "score": 1.0,
+                 "keypoints": (p.keypoints[flip] if p.ann_id in exchange else p.keypoints).ravel().tolist()}
+                for p in gt.instances]  # fmt: skip
+        path = tmp_path / name
+        path.write_text(json.dumps(rows))
+        return str(path)
+
+    a, b = predictions("a.json", set(scored[:2])), predictions("b.json", set(scored[1:3]))
+    out = tmp_path / "fix.json"
+    code, text, _ = run(["relabel", "--ann", str(ann), "--predictions", a, "--predictions", b, "--out", str(out)],
+                        capsys)  # fmt: skip
+    assert code == 0
+    assert f"| {a} | {len(scored)} | 2 | {len(scored) - 2} |" in text
+    assert read_relabel(out).exchange == [scored[1]] and read_relabel(out).drop == []
+    code, _, _ = run(["relabel", "--ann", str(ann), "--predictions", a, "--action", "drop", "--out", str(out)], capsys)
+    assert read_relabel(out).drop == sorted(scored[:2])
+    no_ids = tmp_path / "no_ids.json"
+    no_ids.write_text(json.dumps([{"image_id": 1, "keypoints": [0] * 51, "score": 1.0}]))
+    code, _, err = run(["relabel", "--ann", str(ann), "--predictions", str(no_ids), "--out", str(out)], capsys)
+    assert code != 0 and len(err.strip().splitlines()) == 1
+    assert f"{no_ids}: every prediction needs the 'ann_id' of its person (lqpose eval writes it)" in err
+    assert read_relabel(out).drop == sorted(scored[:2])  # the file written before is kept

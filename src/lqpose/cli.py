@@ -186,6 +186,35 @@ def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_relabel(args: argparse.Namespace) -> int:
+    from .data.relabel import Relabel, write_relabel
+    from .engine.evaluate import read_results
+    from .engine.train import load_poseset
+    from .metrics.label_swaps import lr_fit, swap_counts, swapped_people
+
+    gt = load_poseset(args.format, args.ann, args.images or "", args.keypoints or "")
+    fits = []
+    print(f"| predictions | people | fit exchanged labels better by > {args.margin} | fit the labels as given better |")
+    print("| --- | ---: | ---: | ---: |")
+    for path in args.predictions:
+        results = read_results(path)
+        if any("ann_id" not in r for r in results):
+            raise ValueError(f"{path}: every prediction needs the 'ann_id' of its person (lqpose eval writes it)")
+        fits.append(lr_fit(gt.instances, gt.spec, results))
+        people, swapped, given = swap_counts(fits[-1], args.margin)
+        print(f"| {path} | {people} | {swapped} | {given} |")
+    ids = swapped_people(fits, args.margin)
+    note = (
+        f"{len(ids)} people of {args.format} {args.ann} that all of {len(fits)} models fit better with left "
+        f"and right exchanged (mean limb-joint error lower by > {args.margin} torso); action: {args.action}"
+    )
+    relabel = Relabel(exchange=ids, note=note) if args.action == "exchange" else Relabel(drop=ids, note=note)
+    made_by = {"format": args.format, "ann": args.ann, "predictions": list(args.predictions), "margin": args.margin}
+    write_relabel(args.out, relabel, made_by)
+    print(f"{note}\nwrote {args.out} (name it in data.train_relabel)")
+    return 0
+
+
 def _input_size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
@@ -332,6 +361,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-partial", action="store_true", help="accept weights that leave parts random")
     p.add_argument("--unsafe-load", action="store_true", help="unpickle non-tensor objects (trusted files only)")
     p.set_defaults(func=_cmd_import_checkpoint)
+
+    p = sub.add_parser("relabel", help="list a training set's people whose left/right labels look exchanged")
+    p.add_argument("--ann", required=True, help="annotation file, or the LSPET split with --format lspet")
+    p.add_argument("--images", help="image folder (lspet: the LSPET folder)")
+    p.add_argument("--format", default="coco", choices=["coco", "mpii", "lspet"])
+    p.add_argument("--keypoints", help="keypoint layout name when the file does not name its keypoints")
+    p.add_argument(
+        "--predictions",
+        required=True,
+        action="append",
+        metavar="RESULTS_JSON",
+        help="lqpose eval results.json on that set; repeat it: a person is listed when every model agrees",
+    )
+    p.add_argument("--margin", type=float, default=0.1, help="torso lengths of mean limb-joint error (default 0.1)")
+    p.add_argument("--action", default="exchange", choices=["exchange", "drop"], help="what training does with them")
+    p.add_argument("--out", required=True, help="label-correction JSON to write")
+    p.set_defaults(func=_cmd_relabel)
 
     p = sub.add_parser("demo", help="quick-start job on embedded photos")
     p.add_argument("--out", default="demo", help="output folder (default: demo/)")

@@ -10,6 +10,7 @@ import torch
 
 from lqpose.cli import main
 from lqpose.config import load_config
+from lqpose.data.relabel import Relabel, write_relabel
 from lqpose.engine.checkpoint import load_checkpoint, load_student_checkpoint
 from lqpose.engine.train import TrainConfig, TrainingDiverged, train
 
@@ -228,3 +229,19 @@ def test_extra_train_errors_name_the_entry(tiny_config, shared_data):
         train(cfg, progress=False)
     with pytest.raises(ValueError, match=r"data\.extra_train: unknown key 'repet'; did you mean 'repeat'"):
         load_config(TrainConfig, tiny_config, [f"data.extra_train=[{{ann: {coco}, repet: 2}}]"])
+
+
+def test_train_relabel_exchanges_and_drops_people_of_the_main_set_only(tiny_config, tmp_path, shared_data, caplog):
+    coco = json.loads((shared_data / "mmpose-samples/coco/test_coco.json").read_text())
+    ids = [a["id"] for a in coco["annotations"] if a["num_keypoints"] > 0]
+    fix = tmp_path / "fix.json"
+    write_relabel(fix, Relabel(exchange=[ids[0]], drop=ids[1:3]))
+    cfg = load_config(TrainConfig, tiny_config, [f"data.train_relabel={fix}", "optim.steps=1"])
+    with caplog.at_level("INFO"):
+        run = train(cfg, progress=False)
+    assert "label corrections: 1 people exchanged left/right, 2 dropped" in caplog.text
+    assert f"{len(ids) - 2} people, " in caplog.text  # 12 trainable people less the 2 dropped
+    assert load_config(TrainConfig, run / "config.yaml").data.train_relabel == str(fix)
+    write_relabel(fix, Relabel(drop=[10**9]))
+    with pytest.raises(ValueError, match=r"1 ann ids of the label corrections are not in this set \(first: 10+\)"):
+        train(load_config(TrainConfig, tiny_config, [f"data.train_relabel={fix}"]), progress=False)

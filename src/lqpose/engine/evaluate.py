@@ -113,6 +113,20 @@ def predict(
     return results
 
 
+def read_results(path: str | Path) -> list[dict]:
+    """A COCO-format keypoint results file (a list of detections), with a one-line error naming a bad file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such predictions file")
+    try:
+        results = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not valid JSON ({e.msg})") from None
+    if not isinstance(results, list):
+        raise ValueError(f"{path}: expected a COCO results list")
+    return results
+
+
 def run_eval(
     gt: PoseSet,
     out_dir: str | Path,
@@ -134,15 +148,7 @@ def run_eval(
     if (checkpoint is None) == (predictions is None):
         raise ValueError("give exactly one of --checkpoint and --predictions")
     if predictions is not None:
-        path = Path(predictions)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such predictions file")
-        try:
-            results = json.loads(path.read_text())
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: not valid JSON ({e.msg})") from None
-        if not isinstance(results, list):
-            raise ValueError(f"{path}: expected a COCO results list")
+        results = read_results(predictions)
     else:
         model, spec, codec = load_student_checkpoint(checkpoint, device, for_inference=True)
         if spec.names != gt.spec.names:

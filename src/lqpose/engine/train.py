@@ -30,6 +30,7 @@ from ..config import save_config, to_dict
 from ..data.mix import convert_layout, repeat
 from ..data.readers import PoseSet, read_coco, read_lspet, read_mpii
 from ..data.records import Instance
+from ..data.relabel import apply_relabel, read_relabel
 from ..data.topdown import EpochSampler, LQConfig, TopDownDataset
 from ..data.transforms import AugmentConfig
 from ..files import write_json
@@ -62,6 +63,7 @@ class DataConfig:
     format: str = "coco"  # coco (any COCO-style json) | mpii | lspet (train_ann/val_ann = split name)
     train_ann: str = ""
     train_images: str = ""
+    train_relabel: str = ""  # label-correction file for the main training set (data.relabel); empty = as published
     val_ann: str = ""
     val_images: str = ""
     val_boxes: str = ""  # detection results json; empty = ground-truth boxes
@@ -264,6 +266,8 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
     poseset = load_poseset(cfg.data.format, cfg.data.train_ann, cfg.data.train_images, cfg.data.keypoints)
     instances = _trainable(poseset, cfg.data.train_ann)
     spec = poseset.spec
+    if cfg.data.train_relabel:
+        instances = apply_relabel(instances, spec, read_relabel(cfg.data.train_relabel), cfg.data.train_ann)
     for extra in cfg.data.extra_train:
         instances += load_extra_train(extra, spec)
     if cfg.model.num_keypoints != spec.num_keypoints:
