@@ -205,3 +205,7 @@ def test_relabel_lists_the_people_every_model_fits_exchanged(shared_data, tmp_pa
     assert code != 0 and len(err.strip().splitlines()) == 1
     assert f"{no_ids}: every prediction needs the 'ann_id' of its person (lqpose eval writes it)" in err
     assert read_relabel(out).drop == sorted(scored[:2])  # the file written before is kept
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps([{"ann_id": 10**9, "image_id": 1, "keypoints": [0] * 51, "score": 1.0}]))
+    code, _, err = run(["relabel", "--ann", str(ann), "--predictions", str(elsewhere), "--out", str(out)], capsys)
+    assert code != 0 and f"{elsewhere}: none of its predictions is for a person of {ann} (another split?)" in err

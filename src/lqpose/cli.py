@@ -200,6 +200,8 @@ def _cmd_relabel(args: argparse.Namespace) -> int:
         results = read_results(path)
         if any("ann_id" not in r for r in results):
             raise ValueError(f"{path}: every prediction needs the 'ann_id' of its person (lqpose eval writes it)")
+        if not {r["ann_id"] for r in results} & {p.ann_id for p in gt.instances}:
+            raise ValueError(f"{path}: none of its predictions is for a person of {args.ann} (another split?)")
         fits.append(lr_fit(gt.instances, gt.spec, results))
         people, swapped, given = swap_counts(fits[-1], args.margin)
         print(f"| {path} | {people} | {swapped} | {given} |")
