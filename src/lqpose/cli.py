@@ -123,7 +123,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         models += [build_peer(p) for p in args.peer]
     if not models:
         raise ValueError("give at least one --checkpoint, --onnx, --predictions or --peer")
-    run = run_bench(args.bench, models, args.boxes, args.score_thr)
+    saved = f"{args.report}/predictions" if args.save_predictions else None
+    run = run_bench(args.bench, models, args.boxes, args.score_thr, out_predictions=saved)
     summaries = write_report(run, args.report, "detections " + args.boxes if args.boxes else "ground-truth boxes")
     for model, s in summaries.items():
         shown = {k: s[k] for k in ("clean", "mPC", "rPC", "mixed", "real") if s[k] is not None and s[k] == s[k]}
@@ -315,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--score-thr", type=float, default=0.0)
     p.add_argument("--device")
     p.add_argument("--report", required=True, help="report folder")
+    p.add_argument("--save-predictions", action="store_true",
+                   help="keep each predicting model's results per split in REPORT/predictions/NAME/ "
+                   "(what --predictions reads back, and benchmarks/ probes read)")  # fmt: skip
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("infer", help="poses on an image, a folder of images or a video")

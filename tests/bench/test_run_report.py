@@ -69,9 +69,20 @@ def test_ground_truth_scores_one_on_every_split_and_worse_model_has_lower_mpc(be
 def test_checkpoint_on_the_bench_through_the_cli(bench, tiny_config, tmp_path, capsys):
     assert main(["train", str(tiny_config), "--set", f"out_dir={tmp_path / 'run'}", "--set", "data.val_ann="]) == 0
     ckpt = tmp_path / "run" / "student.pt"
-    assert main(["bench", "--bench", str(bench), "--checkpoint", str(ckpt), "--report", str(tmp_path / "rep")]) == 0
+    rep = tmp_path / "rep"
+    assert (
+        main(["bench", "--bench", str(bench), "--checkpoint", str(ckpt), "--report", str(rep), "--save-predictions"])
+        == 0
+    )
     out = capsys.readouterr().out
-    assert "mPC" in out and (tmp_path / "rep/report.md").is_file()
+    assert "mPC" in out and (rep / "report.md").is_file()
+    saved = [p for p in (rep / "predictions").iterdir()]
+    assert len(saved) == 1 and len(list(saved[0].glob("*.json"))) == 6  # one file per split
+    assert (
+        main(["bench", "--bench", str(bench), "--predictions", str(saved[0]), "--report", str(tmp_path / "again")]) == 0
+    )
+    again = capsys.readouterr().out
+    assert out.splitlines()[-2].split(":", 1)[1] == again.splitlines()[-2].split(":", 1)[1]  # the same scores read back
 
 
 def test_blazepose_mapping_to_coco_and_crowdpose():

@@ -19,6 +19,7 @@ from ..data.readers import PoseSet, read_coco, read_detections
 from ..data.records import Instance
 from ..engine.checkpoint import load_student_checkpoint
 from ..engine.evaluate import predict, score
+from ..files import write_text
 from ..keypoints import SPECS, joint_mapping, map_keypoints
 from ..metrics.coco import per_keypoint_similarity
 from ..models.fuse import check_input, prepare_for_inference
@@ -125,10 +126,9 @@ def run_bench(
                 results = model.results_for(key)
             else:
                 results = model.predict(split_instances(people, bench, key), gt.spec, progress=False)
-                if out_predictions is not None:
-                    path = predictions_file(Path(out_predictions) / model.name.replace("/", "_"), key)
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_text(json.dumps(results))
+                if out_predictions is not None:  # a folder `--predictions` (PredictionsModel) reads back
+                    write_text(predictions_file(Path(out_predictions) / model.name.replace("/", "_"), key),
+                               json.dumps(results))  # fmt: skip
             metrics = score(gt, results, detected_boxes=detected and not isinstance(model, PredictionsModel))
             if gt.kind != "mpii" and any("ann_id" in r for r in results):
                 metrics["per_keypoint"] = per_keypoint_similarity(gt, results)
