@@ -76,7 +76,7 @@ def test_checkpoint_on_the_bench_through_the_cli(bench, tiny_config, tmp_path, c
     )
     out = capsys.readouterr().out
     assert "mPC" in out and (rep / "report.md").is_file()
-    saved = [p for p in (rep / "predictions").iterdir()]
+    saved = list((rep / "predictions").iterdir())
     assert len(saved) == 1 and len(list(saved[0].glob("*.json"))) == 6  # one file per split
     assert (
         main(["bench", "--bench", str(bench), "--predictions", str(saved[0]), "--report", str(tmp_path / "again")]) == 0

@@ -231,7 +231,7 @@ def test_extra_train_errors_name_the_entry(tiny_config, shared_data):
         load_config(TrainConfig, tiny_config, [f"data.extra_train=[{{ann: {coco}, repet: 2}}]"])
 
 
-def test_train_relabel_exchanges_and_drops_people_of_the_main_set_only(tiny_config, tmp_path, shared_data, caplog):
+def test_train_relabel_exchanges_and_drops_training_people(tiny_config, tmp_path, shared_data, caplog):
     coco = json.loads((shared_data / "mmpose-samples/coco/test_coco.json").read_text())
     ids = [a["id"] for a in coco["annotations"] if a["num_keypoints"] > 0]
     fix = tmp_path / "fix.json"
