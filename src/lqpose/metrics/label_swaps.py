@@ -12,7 +12,7 @@ import numpy as np
 
 from ..data.records import Instance
 from ..keypoints import KeypointSpec
-from .pck import LIMB_PARTS, keypoints_by_ann
+from .pck import LIMB_PARTS, keypoints_by_ann, torso_length
 
 
 def lr_fit(instances: list[Instance], spec: KeypointSpec, results: list[dict]) -> dict[int, tuple[float, float]]:
@@ -21,17 +21,16 @@ def lr_fit(instances: list[Instance], spec: KeypointSpec, results: list[dict]) -
     names = spec.names
     flip = np.asarray(spec.flip_index)
     limbs = [i for i, n in enumerate(names) if n.split("_")[-1] in LIMB_PARTS]
-    rs, lh = names.index("right_shoulder"), names.index("left_hip")
     by_ann = keypoints_by_ann(results)
     fits = {}
     for inst in instances:
         k, pred = inst.keypoints, by_ann.get(inst.ann_id)
-        if pred is None or k[rs, 2] <= 0 or k[lh, 2] <= 0:
+        torso = torso_length(k, names)
+        if pred is None or not torso:  # unlabelled (None) or zero-length torso
             continue
         exchanged = k[flip]
         both = [j for j in limbs if k[j, 2] > 0 and exchanged[j, 2] > 0]
-        torso = float(np.linalg.norm(k[rs, :2] - k[lh, :2]))
-        if not both or torso == 0:
+        if not both:
             continue
         as_given = np.linalg.norm(pred[both, :2] - k[both, :2], axis=1).mean() / torso
         as_exchanged = np.linalg.norm(pred[both, :2] - exchanged[both, :2], axis=1).mean() / torso

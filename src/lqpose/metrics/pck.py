@@ -15,6 +15,15 @@ def keypoints_by_ann(results: list[dict]) -> dict[int, np.ndarray]:
     return {int(r["ann_id"]): np.asarray(r["keypoints"], np.float64).reshape(-1, 3) for r in results}
 
 
+def torso_length(keypoints: np.ndarray, names) -> float | None:
+    """The LSP torso (right shoulder to left hip) in pixels, the length PCK and the left/right probe normalise by;
+    None when either joint is unlabelled."""
+    rs, lh = names.index("right_shoulder"), names.index("left_hip")
+    if keypoints[rs, 2] <= 0 or keypoints[lh, 2] <= 0:
+        return None
+    return float(np.linalg.norm(keypoints[rs, :2] - keypoints[lh, :2]))
+
+
 def pck_counts(
     gt: PoseSet, results: list[dict], thr: float = 0.2, joints: list[str] | None = None, visibility: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -25,14 +34,13 @@ def pck_counts(
     names = gt.spec.names
     joints = joints or [n for n in names if n.split("_")[-1] in LIMB_PARTS]
     idx = [names.index(n) for n in joints]
-    rs, lh = names.index("right_shoulder"), names.index("left_hip")
     by_ann = keypoints_by_ann(results)
     hits, totals = [], []
     for inst in gt.instances:
         k = inst.keypoints
-        if k[rs, 2] <= 0 or k[lh, 2] <= 0:
+        torso = torso_length(k, names)
+        if torso is None:
             continue
-        torso = float(np.linalg.norm(k[rs, :2] - k[lh, :2]))
         vis = k[idx, 2] > 0 if visibility is None else k[idx, 2] == visibility
         pred = by_ann.get(inst.ann_id)
         hit = 0
