@@ -56,7 +56,13 @@ def _coerce(value, tp, where: str):
         item = args[0] if args else typing.Any
         out = [_coerce(v, item, where) for v in value]
         return tuple(out) if origin is tuple else out
-    if origin is dict or tp is typing.Any:
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        if len(args) != 2:
+            return value
+        return {_coerce(k, args[0], where): _coerce(v, args[1], f"{where}.{k}") for k, v in value.items()}
+    if tp is typing.Any:
         return value
     if tp is bool:
         if isinstance(value, bool):

@@ -44,6 +44,18 @@ class KeypointSpec:
     def index(self, name: str) -> int:
         return self.names.index(name)
 
+    def joint_weights(self, by_name: dict[str, float], where: str = "joint_weights") -> np.ndarray:
+        """(K,) per-joint loss weights (MMPose's dataset `joint_weights`): the named joints take their value, the
+        others 1. An unknown name or a negative weight is an error naming `where`."""
+        out = np.ones(self.num_keypoints, np.float32)
+        for name, w in by_name.items():
+            if name not in self.names:
+                raise ValueError(f"{where}: {name!r} is not a joint of the {self.name} layout ({', '.join(self.names)})")
+            if not w >= 0:
+                raise ValueError(f"{where}: the weight of {name!r} must be >= 0, got {w}")
+            out[self.names.index(name)] = w
+        return out
+
 
 COCO17 = KeypointSpec(
     "coco",

@@ -102,8 +102,11 @@ class TopDownDataset(Dataset):
         lq: LQConfig | None = None,
         eval_degrade: tuple[str, int] | None = None,
         seed: int = 0,
+        joint_weights: np.ndarray | None = None,
     ):
         self.instances = instances
+        # (K,) per-joint loss weights multiplied into each sample's keypoint weights (KeypointSpec.joint_weights)
+        self.joint_weights = None if joint_weights is None else np.asarray(joint_weights, np.float32)
         self.spec = spec
         self.codec = codec
         self.train = train
@@ -172,6 +175,8 @@ class TopDownDataset(Dataset):
             kps = kps[self.spec.flip_index]
         kps[kps[:, 2] <= 0] = 0.0
         heatmaps, weights = self.codec.encode(kps)
+        if self.joint_weights is not None:
+            weights = weights * self.joint_weights
         sample = {
             "image": normalize(crop(img, m, size)),
             "heatmaps": torch.from_numpy(heatmaps),

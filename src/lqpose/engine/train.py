@@ -64,6 +64,7 @@ class DataConfig:
     train_ann: str = ""
     train_images: str = ""
     train_relabel: str = ""  # label-correction file for the main training set (data.relabel); empty = as published
+    joint_weights: dict[str, float] = field(default_factory=dict)  # heatmap-loss weight by joint name; others 1
     val_ann: str = ""
     val_images: str = ""
     val_boxes: str = ""  # detection results json; empty = ground-truth boxes
@@ -273,9 +274,9 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
     if cfg.model.num_keypoints != spec.num_keypoints:
         cfg.model.num_keypoints = spec.num_keypoints
     codec = codec_for(tuple(cfg.data.input_size), cfg.data.sigma or None)
-    dataset = TopDownDataset(
-        instances, spec, codec, train=True, augment=cfg.data.augment, lq=cfg.data.lq, seed=cfg.seed
-    )
+    joint_weights = spec.joint_weights(cfg.data.joint_weights, "data.joint_weights") if cfg.data.joint_weights else None
+    dataset = TopDownDataset(instances, spec, codec, train=True, augment=cfg.data.augment, lq=cfg.data.lq,
+                             seed=cfg.seed, joint_weights=joint_weights)  # fmt: skip
     batch = min(cfg.optim.batch_size, len(instances) // world)
     sampler = EpochSampler(len(dataset), batch, cfg.seed, shuffle=True, rank=rank, world=world)
     batches_per_epoch = sampler.batches_per_epoch()
