@@ -50,7 +50,8 @@ class KeypointSpec:
         out = np.ones(self.num_keypoints, np.float32)
         for name, w in by_name.items():
             if name not in self.names:
-                raise ValueError(f"{where}: {name!r} is not a joint of the {self.name} layout ({', '.join(self.names)})")
+                names = ", ".join(self.names)
+                raise ValueError(f"{where}: {name!r} is not a joint of the {self.name} layout ({names})")
             if not w >= 0:
                 raise ValueError(f"{where}: the weight of {name!r} must be >= 0, got {w}")
             out[self.names.index(name)] = w
