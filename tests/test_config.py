@@ -17,6 +17,7 @@ class Inner:
 class Outer:
     train: Inner = field(default_factory=Inner)
     amp: bool = True
+    weights: dict[str, float] = field(default_factory=dict)
 
 
 def test_round_trip_through_yaml(tmp_path):
@@ -44,3 +45,12 @@ def test_typo_gets_closest_key(tmp_path):
     bad.write_text("train: [1, 2")
     with pytest.raises(ConfigError, match="bad.yaml: not valid YAML"):
         load_config(Outer, bad)
+
+
+def test_mappings_are_typed_by_their_declared_key_and_value_types():
+    cfg = from_dict(Outer, {"weights": {"left_hip": 1, "right_hip": "1.5"}})
+    assert cfg.weights == {"left_hip": 1.0, "right_hip": 1.5} and isinstance(cfg.weights["left_hip"], float)
+    with pytest.raises(ConfigError, match=r"weights.left_hip: expected a number, got 'heavy'"):
+        from_dict(Outer, {"weights": {"left_hip": "heavy"}})
+    with pytest.raises(ConfigError, match=r"weights: expected a mapping, got \[1.5\]"):
+        from_dict(Outer, {"weights": [1.5]})

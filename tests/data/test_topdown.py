@@ -26,6 +26,20 @@ def test_sample_shapes_and_targets(shared_data):
     assert not torch.equal(ds[0]["image"], x["image"])
 
 
+def test_joint_weights_scale_the_labelled_joints_and_leave_unlabelled_ones_at_zero(shared_data):
+    s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    people = s.trainable()
+    plain = TopDownDataset(people, s.spec, codec_for((192, 256)), train=True, seed=3)
+    hips = s.spec.joint_weights({"left_hip": 1.5, "right_hip": 1.5})
+    weighted = TopDownDataset(people, s.spec, codec_for((192, 256)), train=True, seed=3, joint_weights=hips)
+    for i in range(len(people)):
+        a, b = plain[i], weighted[i]
+        assert torch.equal(a["heatmaps"], b["heatmaps"])  # the targets and the draws are unchanged
+        np.testing.assert_array_equal(b["weights"].numpy(), a["weights"].numpy() * hips)
+    hip_weights = np.stack([weighted[i]["weights"].numpy() for i in range(len(people))])[:, hips != 1]
+    assert set(np.unique(hip_weights)) <= {0.0, 1.5} and (hip_weights == 1.5).any()  # labelled hips count 1.5
+
+
 def test_lq_member_is_the_same_crop_of_the_degraded_full_image(shared_data):
     s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
     lq = LQConfig(mode="fixed", types=["gaussian_blur"], severities=[4])

@@ -13,6 +13,7 @@ from lqpose.config import load_config
 from lqpose.data.relabel import Relabel, write_relabel
 from lqpose.engine.checkpoint import load_checkpoint, load_student_checkpoint
 from lqpose.engine.train import TrainConfig, TrainingDiverged, train
+from lqpose.keypoints import get_spec
 
 
 def test_run_folder_holds_config_log_checkpoints_and_metrics(tiny_config, capsys, read_losses):
@@ -245,3 +246,15 @@ def test_train_relabel_exchanges_and_drops_training_people(tiny_config, tmp_path
     write_relabel(fix, Relabel(drop=[10**9]))
     with pytest.raises(ValueError, match=r"1 ann ids of the label corrections are not in this set \(first: 10+\)"):
         train(load_config(TrainConfig, tiny_config, [f"data.train_relabel={fix}"]), progress=False)
+
+
+def test_joint_weights_reach_the_loss_and_the_saved_config(tiny_config, tmp_path, read_losses):
+    all_zero = {name: 0.0 for name in get_spec("coco").names}
+    run = train(load_config(TrainConfig, tiny_config, ["optim.steps=1"]), progress=False)
+    assert float(read_losses(run)[1]) > 0
+    overrides = ["optim.steps=1", f"out_dir={tmp_path / 'zero'}", f"data.joint_weights={json.dumps(all_zero)}"]
+    run = train(load_config(TrainConfig, tiny_config, overrides), progress=False)
+    assert float(read_losses(run)[1]) == 0.0  # every joint weighted 0: nothing left to learn from
+    assert load_config(TrainConfig, run / "config.yaml").data.joint_weights == all_zero
+    with pytest.raises(ValueError, match=r"^data.joint_weights: 'hips' is not a joint of the coco layout"):
+        train(load_config(TrainConfig, tiny_config, ["data.joint_weights={hips: 1.5}"]), progress=False)
