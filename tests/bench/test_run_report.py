@@ -74,8 +74,10 @@ def test_checkpoint_on_the_bench_through_the_cli(bench, tiny_config, tmp_path, c
         main(["bench", "--bench", str(bench), "--checkpoint", str(ckpt), "--report", str(rep), "--save-predictions"])
         == 0
     )
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert "mPC" in out and (rep / "report.md").is_file()
+    assert "bench: 100%" in captured.err and "6/6" in captured.err  # one bar over the model's 6 splits
     saved = list((rep / "predictions").iterdir())
     assert len(saved) == 1 and len(list(saved[0].glob("*.json"))) == 6  # one file per split
     assert (

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from ..data.readers import PoseSet, read_coco, read_detections
 from ..data.records import Instance
@@ -103,6 +104,9 @@ class PredictionsModel:
         return json.loads(path.read_text())
 
 
+PERSON_BAR_FROM = 1000  # people in one split
+
+
 def run_bench(
     bench: str | Path,
     models: list,
@@ -119,13 +123,17 @@ def run_bench(
         raise ValueError(f"{bench}: no person boxes to evaluate")
     detected = bool(boxes)
     table: dict[str, dict] = {}
+    bar = tqdm(total=len(models) * len(manifest["splits"]), desc="bench", unit="split", disable=not progress)
     for model in models:
         scores = {}
         for key in manifest["splits"]:
+            bar.set_postfix_str(f"{model.name} {key}")
             if isinstance(model, PredictionsModel):
                 results = model.results_for(key)
             else:
-                results = model.predict(split_instances(people, bench, key), gt.spec, progress=False)
+                split = split_instances(people, bench, key)
+                # a per-person bar only where one split takes minutes (a whole training set scored clean)
+                results = model.predict(split, gt.spec, progress=progress and len(split) >= PERSON_BAR_FROM)
                 if out_predictions is not None:  # a folder `--predictions` (PredictionsModel) reads back
                     write_text(predictions_file(Path(out_predictions) / model.name.replace("/", "_"), key),
                                json.dumps(results))  # fmt: skip
@@ -134,9 +142,11 @@ def run_bench(
                 metrics["per_keypoint"] = per_keypoint_similarity(gt, results)
             metrics["_results"] = results
             scores[key] = metrics
+            bar.update()
             if progress:
                 main_key = "PCKh" if gt.kind == "mpii" else "AP"
-                print(f"{model.name:30s} {key:22s} {main_key} {metrics[main_key]:.4f}", flush=True)
+                bar.write(f"{model.name:30s} {key:22s} {main_key} {metrics[main_key]:.4f}")
         table[model.name] = scores
+    bar.close()
     sources = {m.name: type(m).__name__ for m in models}
     return {"manifest": manifest, "gt": gt, "scores": table, "people": people, "bench": str(bench), "sources": sources}
