@@ -54,7 +54,7 @@ class KeypointSpec:
                 raise ValueError(f"{where}: {name!r} is not a joint of the {self.name} layout ({names})")
             if not w >= 0:
                 raise ValueError(f"{where}: the weight of {name!r} must be >= 0, got {w}")
-            out[self.names.index(name)] = w
+            out[self.index(name)] = w
         return out
 
 
