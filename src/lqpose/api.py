@@ -40,10 +40,13 @@ class PoseEstimator:
         scores = boxes[:, 4] if boxes.shape[1] > 4 else np.ones(len(boxes), np.float32)
         crops, mats = zip(*(crop_person(image, b, self.codec.input_size) for b in boxes[:, :4]), strict=True)
         people = []
+        on_torch = isinstance(self.model, torch.nn.Module)
         for i in range(0, len(crops), self.batch_size):
-            x = torch.stack(crops[i : i + self.batch_size])
-            if isinstance(self.model, torch.nn.Module):
-                x = x.to(next(self.model.parameters()).device)
+            if on_torch:
+                x = torch.stack(crops[i : i + self.batch_size]).to(next(self.model.parameters()).device)
+            else:  # ONNX Runtime: no torch op in the loop. torch.stack wakes torch's OpenMP threads, which then
+                # spin against ONNX Runtime's pool: 6.8-8.0 against 11.6-21.6 ms per person (flip test, 2 vCPUs)
+                x = np.stack([c.numpy() for c in crops[i : i + self.batch_size]])
             heatmaps, quality = predict_heatmaps(self.model, x, self.spec, self.flip_test)
             poses, person_scores = decode_crops(
                 self.codec, heatmaps, np.stack(mats[i : i + len(x)]), scores[i : i + len(x)]
