@@ -9,6 +9,8 @@ file is scored with no checkpoint beside it.
 from __future__ import annotations
 
 import json
+import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +41,10 @@ def export_onnx(checkpoint: str | Path, out: str | Path, opset: int = 17, dynami
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    torch.onnx.export(net, (torch.zeros(1, 3, h, w),), str(tmp), opset_version=opset, dynamo=False,
-                      input_names=["image"], output_names=outputs, dynamic_axes=axes)  # fmt: skip
+    with warnings.catch_warnings():  # the exporter's note that it cannot fold a Slice constant: harmless, noisy
+        warnings.filterwarnings("ignore", message="Constant folding", category=UserWarning)
+        torch.onnx.export(net, (torch.zeros(1, 3, h, w),), str(tmp), opset_version=opset, dynamo=False,
+                          input_names=["image"], output_names=outputs, dynamic_axes=axes)  # fmt: skip
     import onnx
 
     proto = onnx.load(str(tmp))
@@ -97,6 +101,16 @@ def export_safetensors(
     atomic_write_bytes(out, tmp.read_bytes())
     tmp.unlink()
     return out
+
+
+def onnx_model_for(checkpoint: str | Path) -> OnnxPoseModel:
+    """A checkpoint's student in ONNX Runtime without a file to manage (`lqpose.load(runtime="onnxruntime")`):
+    exported to a temporary folder, read into an ONNX Runtime session, and the folder removed; the session keeps
+    the graph in memory."""
+    with tempfile.TemporaryDirectory(prefix="lqpose-onnx-") as tmp:
+        model = OnnxPoseModel(export_onnx(checkpoint, Path(tmp) / "student.onnx", dynamic_batch=True))
+    model.name = Path(checkpoint).stem
+    return model
 
 
 class OnnxPoseModel:

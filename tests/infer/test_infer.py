@@ -73,6 +73,40 @@ def test_onnx_runtime_path_runs_no_torch_compute(ckpt, tmp_path, astronaut):
     assert not ops & computing, sorted(ops & computing)
 
 
+def test_runtime_onnxruntime_exports_at_load_and_predicts_as_torch(ckpt, astronaut):
+    from lqpose.export import OnnxPoseModel
+
+    torch_people = lqpose.load(ckpt)(astronaut)
+    est = lqpose.load(ckpt, runtime="onnxruntime")
+    assert isinstance(est.model, OnnxPoseModel) and est.model.name == "student"
+    people = est(astronaut)
+    assert np.abs(people[0]["keypoints"][:, :2] - torch_people[0]["keypoints"][:, :2]).max() < 0.01
+    assert people[0]["quality"] == pytest.approx(torch_people[0]["quality"], abs=1e-4)
+    with pytest.raises(ValueError, match="runtime must be one of torch, onnxruntime, got 'tensorrt'"):
+        lqpose.load(ckpt, runtime="tensorrt")
+    with pytest.raises(ValueError, match="compile applies to torch models"):
+        lqpose.load(ckpt, runtime="onnxruntime", compile=True)
+    with pytest.raises(ValueError, match="ONNX Runtime runs on the CPU here"):
+        lqpose.load(ckpt, runtime="onnxruntime", device="cuda")
+
+
+def test_infer_cli_no_flip_and_runtime_reach_the_model(ckpt, astronaut, tmp_path):
+    image = tmp_path / "astronaut.png"
+    cv2.imwrite(str(image), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
+
+    def keypoints(*flags: str) -> np.ndarray:
+        out = tmp_path / "_".join(f.strip("-") for f in flags) if flags else tmp_path / "plain"
+        assert main(["infer", str(ckpt), str(image), "--out", str(out), *flags]) == 0
+        return np.asarray(json.loads((out / "results.json").read_text())[0]["keypoints"], np.float32).reshape(-1, 3)
+
+    flip, one_pass = keypoints(), keypoints("--no-flip")
+    one_pass_ort = keypoints("--no-flip", "--runtime", "onnxruntime")
+    expected = lqpose.load(ckpt, flip_test=False)(astronaut)[0]["keypoints"]
+    assert np.abs(one_pass[:, :2] - expected[:, :2]).max() < 0.01  # --no-flip is one pass, as flip_test=False
+    assert np.abs(flip[:, :2] - one_pass[:, :2]).max() > 0.1  # and not the flip test
+    assert np.abs(one_pass_ort[:, :2] - one_pass[:, :2]).max() < 0.01
+
+
 def test_yolox_finds_the_pedestrians_of_the_cctv_video(shared_data, clip):
     det = YoloxDetector(shared_data / "models/yolox/yolox_nano.onnx")
     ok, frame = cv2.VideoCapture(str(clip)).read()
