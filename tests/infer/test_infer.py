@@ -73,7 +73,7 @@ def test_onnx_runtime_path_runs_no_torch_compute(ckpt, tmp_path, astronaut):
     assert not ops & computing, sorted(ops & computing)
 
 
-def test_runtime_onnxruntime_exports_at_load_and_predicts_as_torch(ckpt, astronaut):
+def test_runtime_onnxruntime_exports_at_load_and_predicts_as_torch(ckpt, astronaut, tmp_path):
     from lqpose.export import OnnxPoseModel
 
     torch_people = lqpose.load(ckpt)(astronaut)
@@ -88,6 +88,8 @@ def test_runtime_onnxruntime_exports_at_load_and_predicts_as_torch(ckpt, astrona
         lqpose.load(ckpt, runtime="onnxruntime", compile=True)
     with pytest.raises(ValueError, match="ONNX Runtime runs on the CPU here"):
         lqpose.load(ckpt, runtime="onnxruntime", device="cuda")
+    # an exported file ignores `device`, as before `runtime` existed (`lqpose infer` passes cuda on a GPU machine)
+    assert isinstance(lqpose.load(export_onnx(ckpt, tmp_path / "m.onnx"), device="cuda").model, OnnxPoseModel)
 
 
 def test_infer_cli_no_flip_and_runtime_reach_the_model(ckpt, astronaut, tmp_path):
