@@ -23,15 +23,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from results import MOVENET, SHARED, interleaved_ms, real_crops  # the table script's timing, peer and crops
+from results import MOVENET, SHARED, interleaved_ms, real_crops, real_people  # the table script's timing and people
 
 import lqpose
 from lqpose.bench.peers import square_crop
-from lqpose.data.readers import read_lspet
 from lqpose.data.topdown import crop_person
 from lqpose.engine.checkpoint import load_student_checkpoint, save_checkpoint
 from lqpose.engine.evaluate import predict_heatmaps, with_mirrors
-from lqpose.imageio import read_rgb
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
 from lqpose.models.fuse import compile_for_inference, fuse_conv_bn, is_pointwise, prepare_for_inference
@@ -73,13 +71,6 @@ def person_crops(size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     box = np.array([20, 10, 350, 500], np.float32)
     student_in = crop_person(image, box, size)[0].numpy()
     return student_in, square_crop(image, box)[0]
-
-
-def real_people(shared: Path, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """n real LSPET test people as (whole image, ground-truth box): what `lqpose.load(...)(image, boxes=[box])`
-    gets, so the end-to-end rows time the crop, the network, the flip test and the decoding together."""
-    gt = read_lspet(shared / "lspet", "test")
-    return [(read_rgb(inst.image_path), np.asarray(inst.bbox, np.float32)) for inst in gt.instances[:n]]
 
 
 def main() -> None:
@@ -146,7 +137,8 @@ def main() -> None:
         calls = max(1, args.repeats // 5 // b)
         timers.update({(name, b): (run, [x] * calls) for name, run in runs.items()})
     # end to end, one person per call, as a user's serving loop runs it: `lqpose.load` on the checkpoint (torch) and
-    # on its export (ONNX Runtime), flip test on. A torch op left in the ONNX path shows here, not in the rows above
+    # on its export (ONNX Runtime), flip test on, each real person's whole image and box (crop, network, flip test
+    # and decoding timed together). A torch op left in the ONNX path shows here, not in the rows above
     ends = {}
     if (SHARED / "lspet").is_dir():
         people = real_people(SHARED, max(1, args.repeats // 5))

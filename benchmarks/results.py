@@ -106,14 +106,18 @@ def cached_predictions(bench: Path, model, folder: Path) -> PredictionsModel:
     return PredictionsModel(str(target))
 
 
+def real_people(shared: Path, n: int) -> list[tuple[np.ndarray, tuple[float, float, float, float]]]:
+    """n real LSPET test people as (whole RGB image, ground-truth box x, y, w, h)."""
+    gt = read_lspet(shared / "lspet", "test")
+    return [(read_rgb(inst.image_path), inst.bbox) for inst in gt.instances[:n]]
+
+
 def real_crops(shared: Path, size: tuple[int, int], n: int) -> tuple[np.ndarray, list[np.ndarray]]:
     """n real LSPET test people: normalised student crops (n, 3, H, W) and the peers' square RGB crops."""
-    gt = read_lspet(shared / "lspet", "test")
     xs, squares = [], []
-    for inst in gt.instances[:n]:
-        img = read_rgb(inst.image_path)
-        xs.append(crop_person(img, inst.bbox, size)[0].numpy())
-        squares.append(square_crop(img, inst.bbox)[0])
+    for img, box in real_people(shared, n):
+        xs.append(crop_person(img, box, size)[0].numpy())
+        squares.append(square_crop(img, box)[0])
     return np.asarray(xs, np.float32), squares
 
 

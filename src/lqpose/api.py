@@ -90,7 +90,8 @@ def load(
         detector = build_detector(detector)
     if path.suffix == ".onnx" or runtime == "onnxruntime":
         if compile:
-            raise ValueError(f"{path}: compile applies to torch models; runtime onnxruntime runs in ONNX Runtime")
+            what = "an .onnx model" if path.suffix == ".onnx" else "runtime onnxruntime"
+            raise ValueError(f"{path}: compile applies to torch models; {what} runs in ONNX Runtime")
         if runtime == "onnxruntime" and str(device) != "cpu":  # an .onnx file ignores `device`, as it always has
             raise ValueError(f"{path}: ONNX Runtime runs on the CPU here (device {device!r}); use runtime='torch'")
         from .export import OnnxPoseModel, onnx_model_for
