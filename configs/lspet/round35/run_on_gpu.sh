@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Round 35 on one lent GPU machine (device tool; an H200 with 16 CPU cores), in one command of at most 600 s.
+# Round 35 on one lent GPU machine (device tool; an H200 with 16 CPU cores), in one command of under 480 s.
 # The data travelled beforehand as three stored zips of ../shared/data (LSPET train images, joints.mat, COCO-MINI
 # train, the YOLOX-nano detector), unpacked into /tmp/data; see docs/results.md, round 35, for how.
 # Both arms are fed by CPU loader workers, so their steps are sized here from the per-crop cost measured on this
 # machine (70 % of what seven workers could load in each arm's time), and every run is cut at a hard deadline.
-#   arm a: long_lq_from_bundle.yaml, ~480 s;  arm b: one_recipe_teacher.yaml ~190 s, then one_recipe_lq.yaml.
+#   arm a: long_lq_from_bundle.yaml, ~420 s;  arm b: one_recipe_teacher.yaml ~170 s, then one_recipe_lq.yaml.
 # Usage there: OUT=<folder for what comes back> bash configs/lspet/round35/run_on_gpu.sh
 # A dry run anywhere (two steps per phase): STEP_CAP=2 OUT=/tmp/r35 bash configs/lspet/round35/run_on_gpu.sh
 set -u
@@ -50,21 +50,21 @@ steps() {  # steps of 64 that seven workers load in $1 seconds at $2 ms per crop
 }
 left() { echo $((T0 + $1 - $(date +%s))); }
 
-A_STEPS=$(steps "$(left 505)" "$LQ_MS")
+A_STEPS=$(steps "$(left 430)" "$LQ_MS")
 echo "arm a: ${A_STEPS} steps"
-timeout -s INT "$(left 560)" python3 -m lqpose.cli train $R/long_lq_from_bundle.yaml --set optim.steps="$A_STEPS" \
+timeout -s INT "$(left 470)" python3 -m lqpose.cli train $R/long_lq_from_bundle.yaml --set optim.steps="$A_STEPS" \
   > "$LOGS/a_train.log" 2>&1 &
 A_PID=$!
 
-B1_STEPS=$(steps 190 "$CLEAN_MS")
+B1_STEPS=$(steps 170 "$CLEAN_MS")
 B1_STEPS=$((B1_STEPS > 12000 ? 12000 : B1_STEPS))  # the plan in its config
 echo "arm b, phase 1: ${B1_STEPS} steps"
-timeout -s INT "$(left 300)" python3 -m lqpose.cli train $R/one_recipe_teacher.yaml --set optim.steps="$B1_STEPS" \
+timeout -s INT "$(left 260)" python3 -m lqpose.cli train $R/one_recipe_teacher.yaml --set optim.steps="$B1_STEPS" \
   > "$LOGS/b1_train.log" 2>&1
 echo "arm b, phase 1 ended at +$(( $(date +%s) - T0 )) s"
-B2_STEPS=$(steps "$(left 505)" "$LQ_MS")
+B2_STEPS=$(steps "$(left 430)" "$LQ_MS")
 echo "arm b, phase 2: ${B2_STEPS} steps"
-timeout -s INT "$(left 560)" python3 -m lqpose.cli train $R/one_recipe_lq.yaml --set optim.steps="$B2_STEPS" \
+timeout -s INT "$(left 470)" python3 -m lqpose.cli train $R/one_recipe_lq.yaml --set optim.steps="$B2_STEPS" \
   > "$LOGS/b2_train.log" 2>&1
 wait $A_PID
 echo "both arms ended at +$(( $(date +%s) - T0 )) s"
