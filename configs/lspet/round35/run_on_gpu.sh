@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Round 35 on one lent GPU machine (device tool; an H200 with 16 CPU cores), in one command of under 480 s.
 # The data travelled beforehand as three stored zips of ../shared/data (LSPET train images, joints.mat, COCO-MINI
-# train, the YOLOX-nano detector), unpacked into /tmp/data; see docs/results.md, round 35, for how.
+# train, the YOLOX-nano detector), unpacked into /tmp/data: pack_for_gpu.py beside this file, whose docstring has the
+# three calls.
 # Both arms are fed by CPU loader workers, so their steps are sized here from the per-crop cost measured on this
 # machine (70 % of what seven workers could load in each arm's time), and every run is cut at a hard deadline.
 #   arm a: long_lq_from_bundle.yaml, ~420 s;  arm b: one_recipe_teacher.yaml ~170 s, then one_recipe_lq.yaml.
