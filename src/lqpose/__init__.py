@@ -9,3 +9,11 @@ def load(path="default", **kwargs):
     from .api import load as _load
 
     return _load(path, **kwargs)
+
+
+def __getattr__(name):
+    if name == "PoseTracker":  # video: track ids and optional One-Euro smoothing (lqpose.infer.track; numpy only)
+        from .infer.track import PoseTracker
+
+        return PoseTracker
+    raise AttributeError(f"module 'lqpose' has no attribute {name!r}")

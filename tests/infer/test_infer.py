@@ -137,8 +137,34 @@ def test_infer_cli_on_images_and_video(ckpt, shared_data, clip, tmp_path, capsys
     assert len(frames) == 6 and sum(len(f["people"]) for f in frames) >= 6
     cap = cv2.VideoCapture(str(tmp_path / "vid/clip.mp4"))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 6
+    ids = [[p["track_id"] for p in f["people"]] for f in frames]
+    assert all(len(set(i)) == len(i) for i in ids)  # no id twice in a frame
+    assert len(set(ids[0]) & set(ids[-1])) >= 2  # walking pedestrians keep their ids over 0.6 s
+    assert all("raw_keypoints" not in p for f in frames for p in f["people"])  # not smoothed unless asked
     code = main(["infer", str(ckpt), str(tmp_path / "nothing.png"), "--out", str(tmp_path / "x")])
     assert code != 0 and "nothing.png: no such file" in capsys.readouterr().err
+
+
+def test_infer_cli_smooths_video_keypoints_when_asked(ckpt, shared_data, clip, tmp_path, capsys):
+    yolox = f"yolox:{shared_data / 'models/yolox/yolox_nano.onnx'}"
+    runs = {}
+    for name, flags in {"raw": [], "smooth": ["--smooth"], "custom": ["--smooth", "2,30"]}.items():
+        assert main(["infer", str(ckpt), str(clip), "--out", str(tmp_path / name), "--detector", yolox, *flags]) == 0
+        runs[name] = json.loads((tmp_path / name / "clip.frames.json").read_text())
+    raw, smooth = runs["raw"], runs["smooth"]
+    for a, b in zip(raw, smooth, strict=True):  # the model's keypoints survive as raw_keypoints, unchanged
+        assert [p["raw_keypoints"] for p in b["people"]] == [p["keypoints"] for p in a["people"]]
+    assert smooth[0]["people"][0]["keypoints"] == smooth[0]["people"][0]["raw_keypoints"]  # first frame as is
+
+    def moved(run):  # how far smoothing moved the keypoints of the later frames, in pixels
+        k = np.array([p["keypoints"] for f in run[1:] for p in f["people"]]).reshape(-1, 3)
+        r = np.array([p["raw_keypoints"] for f in run[1:] for p in f["people"]]).reshape(-1, 3)
+        return np.abs(k[:, :2] - r[:, :2]).mean()
+
+    assert moved(runs["custom"]) < moved(smooth) and moved(smooth) > 0.1  # a higher cutoff smooths less
+    with pytest.raises(SystemExit):
+        main(["infer", str(clip), "--out", str(tmp_path / "bad"), "--smooth", "fast"])
+    assert "expected MIN_CUTOFF,BETA such as 1,10, got 'fast'" in capsys.readouterr().err
 
 
 def test_infer_on_a_short_posetrack_video(ckpt, shared_data, tmp_path):

@@ -32,6 +32,8 @@ def draw_pose(img: np.ndarray, person: dict, spec: KeypointSpec, kp_thr: float =
             cv2.circle(out, (int(round(kx)), int(round(ky))), thick + 1 + big, _color(s), -1, cv2.LINE_AA)
     cv2.rectangle(out, (int(x), int(y)), (int(x + w), int(y + h)), (255, 255, 255), 1)
     label = f"{person['score']:.2f}" + (f" q {person['quality']:.2f}" if person.get("quality") is not None else "")
+    if person.get("track_id") is not None:
+        label = f"#{person['track_id']} {label}"
     cv2.putText(out, label, (int(x), max(12, int(y) - 4)), cv2.FONT_HERSHEY_SIMPLEX, font,
                 (255, 255, 0), 1, cv2.LINE_AA)  # fmt: skip
     return out

@@ -1,7 +1,8 @@
 """`lqpose infer MODEL INPUT --out DIR`: poses on an image, a folder of images or a video.
 
 Images: OUT/results.json (COCO keypoint results; OUT/images.json maps image ids to file names) and
-OUT/overlays/<stem>.png. Video: OUT/<stem>.mp4 (annotated) and OUT/<stem>.frames.json (people per frame).
+OUT/overlays/<stem>.png. Video: OUT/<stem>.mp4 (annotated) and OUT/<stem>.frames.json (people per frame, each with
+a `track_id` kept across frames; with `smooth`, One-Euro-smoothed keypoints and the model's own in `raw_keypoints`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from tqdm import tqdm
 from ..files import write_json
 from ..imageio import is_image_path, read_images, write_image
 from .draw import draw_pose
+from .track import PoseTracker
 
 log = logging.getLogger(__name__)
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
@@ -35,24 +37,32 @@ def _boxes_by_file(path: str | None) -> dict[str, np.ndarray]:
     return {k: np.asarray(v, np.float32) for k, v in out.items()}
 
 
+def _flat(kps) -> list[float]:
+    return [round(float(v), 3) for v in np.asarray(kps, np.float32).reshape(-1)]
+
+
 def _as_result(person: dict, image_id: int) -> dict:
-    kps = np.asarray(person["keypoints"], np.float32)
     r = {"image_id": image_id, "category_id": 1, "bbox": [round(v, 2) for v in person["bbox"]],
-         "keypoints": [round(float(v), 3) for v in kps.reshape(-1)], "score": round(person["score"], 6)}  # fmt: skip
+         "keypoints": _flat(person["keypoints"]), "score": round(person["score"], 6)}  # fmt: skip
     if person.get("quality") is not None:
         r["quality"] = round(person["quality"], 4)
+    if person.get("track_id") is not None:
+        r["track_id"] = person["track_id"]
+    if person.get("raw_keypoints") is not None:
+        r["raw_keypoints"] = _flat(person["raw_keypoints"])
     return r
 
 
 def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None = None, score_thr: float = 0.0,
-               progress: bool = True) -> dict:  # fmt: skip
-    """Run `estimator` (lqpose.api.PoseEstimator) on `source`; returns a summary."""
+               progress: bool = True, smooth: bool | dict = False) -> dict:  # fmt: skip
+    """Run `estimator` (lqpose.api.PoseEstimator) on `source`; returns a summary. `smooth` (videos): True or
+    OneEuroFilter arguments to smooth each track's keypoints (lqpose.infer.track), False for the model's own."""
     source, out = Path(source), Path(out)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
     out.mkdir(parents=True, exist_ok=True)
     if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
-        return _infer_video(estimator, source, out, score_thr, progress)
+        return _infer_video(estimator, source, out, score_thr, progress, PoseTracker(smooth=smooth))
     files = sorted(p for p in source.iterdir() if p.is_file() and is_image_path(p)) if source.is_dir() else [source]
     if not files:
         raise ValueError(f"{source}: no images")
@@ -71,7 +81,7 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     return {"images": len(images), "people": len(results), "skipped": len(skipped)}
 
 
-def _infer_video(estimator, source: Path, out: Path, score_thr: float, progress: bool) -> dict:
+def _infer_video(estimator, source: Path, out: Path, score_thr: float, progress: bool, tracker: PoseTracker) -> dict:
     cap = cv2.VideoCapture(str(source))
     if not cap.isOpened():
         raise ValueError(f"{source}: not a readable video")
@@ -88,6 +98,7 @@ def _infer_video(estimator, source: Path, out: Path, score_thr: float, progress:
                 break
             rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
             people = [p for p in estimator(rgb) if p["score"] >= score_thr]
+            people = tracker.update(people, len(frames), fps)
             for p in people:
                 draw_pose(rgb, p, estimator.spec)
             if writer is None:
@@ -105,4 +116,5 @@ def _infer_video(estimator, source: Path, out: Path, score_thr: float, progress:
         raise ValueError(f"{source}: no frames could be read")
     os.replace(tmp, target)
     write_json(out / f"{source.stem}.frames.json", frames)
-    return {"frames": len(frames), "people": sum(len(f["people"]) for f in frames), "video": str(target)}
+    return {"frames": len(frames), "people": sum(len(f["people"]) for f in frames), "tracks": tracker.next_id,
+            "video": str(target)}  # fmt: skip

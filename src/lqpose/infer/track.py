@@ -1,0 +1,155 @@
+"""People across video frames: track ids by box overlap, and optional One-Euro smoothing of each track's keypoints.
+
+A top-down model sees every frame afresh, so on noisy, compressed CCTV frames its keypoints shake from frame to
+frame even when the person stands still. Two things a video user expects fix that without touching the model:
+
+- `PoseTracker` gives each person a `track_id` that persists while their box keeps overlapping: greedy matching
+  by IoU between this frame's boxes and each live track's last box, highest overlap first (the matching of
+  MMPose's and most top-down pipelines' video demos). A track survives `max_age` frames unseen.
+- `OneEuroFilter` (Casiez, Roussel and Vogel, CHI 2012) smooths a signal with a low-pass whose cutoff rises with
+  its speed: still joints are held steady, fast ones follow with little lag. Speeds are measured in person heights
+  per second, so one setting serves a 60 px pedestrian and a 600 px close-up alike.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU between (N, 4) and (M, 4) boxes given as x, y, w, h -> (N, M)."""
+    a = np.asarray(a, np.float64).reshape(-1, 4)
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    ax1, ay1, ax2, ay2 = a[:, 0:1], a[:, 1:2], a[:, 0:1] + a[:, 2:3], a[:, 1:2] + a[:, 3:4]
+    bx1, by1, bx2, by2 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    iw = np.clip(np.minimum(ax2, bx2) - np.maximum(ax1, bx1), 0, None)
+    ih = np.clip(np.minimum(ay2, by2) - np.maximum(ay1, by1), 0, None)
+    inter = iw * ih
+    union = a[:, 2:3] * a[:, 3:4] + b[:, 2] * b[:, 3] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
+def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:
+    tau = 1.0 / (2 * math.pi * cutoff)
+    return 1.0 / (1.0 + tau / dt)
+
+
+class OneEuroFilter:
+    """One-Euro filter over an array of coordinates (e.g. (K, 2) keypoints), one filter per element.
+
+    `min_cutoff` (Hz): the cutoff for a still signal; lower = steadier, more lag on slow moves.
+    `beta`: how fast the cutoff rises with speed, per (scale units per second); higher = less lag on fast moves.
+    `d_cutoff` (Hz): the cutoff of the speed estimate itself.
+    Call with the raw values, the time in seconds and the scale that speeds are divided by (the person's height in
+    pixels, so `beta` means the same for near and far people). The defaults (1 Hz, 10) are the gentlest setting
+    measured in benchmarks/video_smoothing.py: they cut the shake of CCTV keypoints by a quarter; stronger settings
+    cut more and cost more accuracy on moving people (docs/inference.md, "Video")."""
+
+    def __init__(self, min_cutoff: float = 1.0, beta: float = 10.0, d_cutoff: float = 1.0):
+        if min_cutoff <= 0 or d_cutoff <= 0 or beta < 0:
+            raise ValueError(f"One-Euro needs min_cutoff > 0, d_cutoff > 0 and beta >= 0, got "
+                             f"{min_cutoff}, {d_cutoff}, {beta}")  # fmt: skip
+        self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, d_cutoff
+        self.x: np.ndarray | None = None
+        self.dx: np.ndarray | None = None
+        self.t: float | None = None
+
+    def __call__(self, x: np.ndarray, t: float, scale: float = 1.0) -> np.ndarray:
+        x = np.asarray(x, np.float64)
+        if self.x is None or self.t is None or t <= self.t:
+            self.x, self.dx, self.t = x.copy(), np.zeros_like(x), t
+            return x.copy()
+        dt = t - self.t
+        speed = (x - self.x) / dt
+        self.dx = self.dx + _alpha(self.d_cutoff, dt) * (speed - self.dx)
+        cutoff = self.min_cutoff + self.beta * np.abs(self.dx) / max(scale, 1e-6)
+        self.x = self.x + _alpha(cutoff, dt) * (x - self.x)
+        self.t = t
+        return self.x.copy()
+
+
+@dataclass
+class _Track:
+    track_id: int
+    box: np.ndarray
+    last_frame: int
+    filter: OneEuroFilter | None = None
+
+
+class PoseTracker:
+    """Assigns `track_id` to the people of consecutive frames and, with `smooth`, smooths their keypoints.
+
+    `update(people, frame_index, fps)` takes the people of one frame (dicts with bbox x, y, w, h and keypoints
+    (K, 3)) and returns them with `track_id` set; with smoothing, `keypoints` holds the smoothed x, y (scores as
+    predicted) and `raw_keypoints` the model's own. `smooth`: False, True (OneEuroFilter's defaults) or a dict of
+    OneEuroFilter arguments. Smoothing steadies what is drawn; it does not make keypoints more accurate (measured:
+    docs/inference.md, "Video").
+
+        tracker = PoseTracker(smooth=True)
+        people = tracker.update(model(frame), frame_index, fps)
+    """
+
+    def __init__(self, iou_thr: float = 0.3, max_age: int = 10, smooth: bool | dict = False):
+        if not 0 < iou_thr <= 1:
+            raise ValueError(f"iou_thr must be in (0, 1], got {iou_thr}")
+        if max_age < 0:
+            raise ValueError(f"max_age must be >= 0 frames, got {max_age}")
+        self.iou_thr, self.max_age = iou_thr, max_age
+        self.smooth = ({} if smooth is True else dict(smooth)) if smooth else None
+        if self.smooth is not None:
+            OneEuroFilter(**self.smooth)  # refuse bad settings now, not at the first person
+        self.tracks: list[_Track] = []
+        self.next_id = 0
+
+    def update(self, people: list[dict], frame_index: int, fps: float) -> list[dict]:
+        self.tracks = [tr for tr in self.tracks if frame_index - tr.last_frame <= self.max_age + 1]
+        boxes = np.array([p["bbox"] for p in people], np.float64).reshape(-1, 4)
+        iou = box_iou(boxes, np.array([tr.box for tr in self.tracks]).reshape(-1, 4))
+        assigned: dict[int, _Track] = {}
+        if iou.size:
+            order = np.dstack(np.unravel_index(np.argsort(-iou, axis=None), iou.shape))[0]
+            used: set[int] = set()
+            for i, j in order:
+                if iou[i, j] < self.iou_thr:
+                    break
+                if i in assigned or j in used:
+                    continue
+                assigned[int(i)] = self.tracks[j]
+                used.add(int(j))
+        t = frame_index / fps
+        out = []
+        for i, person in enumerate(people):
+            track = assigned.get(i)
+            if track is None:
+                track = _Track(self.next_id, boxes[i], frame_index)
+                self.next_id += 1
+                self.tracks.append(track)
+            else:
+                track.box, track.last_frame = boxes[i], frame_index
+            person = {**person, "track_id": track.track_id}
+            if self.smooth is not None:
+                if track.filter is None:
+                    track.filter = OneEuroFilter(**self.smooth)
+                raw = np.asarray(person["keypoints"], np.float32)
+                smoothed = raw.copy()
+                smoothed[:, :2] = track.filter(raw[:, :2], t, scale=float(boxes[i, 3]))
+                person["raw_keypoints"], person["keypoints"] = raw, smoothed
+            out.append(person)
+        return out
+
+
+def jitter(tracks: dict[int, list[tuple[int, np.ndarray, float]]]) -> float:
+    """Median frame-to-frame acceleration of keypoints, in person heights: |x[t+1] - 2 x[t] + x[t-1]| / height,
+    over every joint of every track at three consecutive frames. `tracks`: track id -> [(frame, (K, 2+) keypoints,
+    height)]. A still person with a steady model reads 0; the shake of a per-frame model reads above it."""
+    values = []
+    for seq in tracks.values():
+        seq = sorted(seq, key=lambda s: s[0])
+        for (f0, a, _), (f1, b, h), (f2, c, _) in zip(seq, seq[1:], seq[2:]):  # noqa: B905 - shifted views
+            if f1 - f0 == 1 and f2 - f1 == 1 and h > 0:
+                acc = np.asarray(c)[:, :2] - 2 * np.asarray(b)[:, :2] + np.asarray(a)[:, :2]
+                values.append(np.linalg.norm(acc, axis=1) / h)
+    return float(np.median(np.concatenate(values))) if values else float("nan")

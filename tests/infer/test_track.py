@@ -1,0 +1,105 @@
+import math
+
+import numpy as np
+import pytest
+
+import lqpose
+from lqpose.infer.track import OneEuroFilter, PoseTracker, box_iou, jitter
+
+
+def person(x: float, y: float, h: float = 100.0, k: int = 3, score: float = 0.9) -> dict:
+    kps = np.zeros((k, 3), np.float32)
+    kps[:, 0], kps[:, 1], kps[:, 2] = x + np.arange(k), y + np.arange(k), score
+    return {"bbox": [x, y, h / 2, h], "keypoints": kps, "score": 0.8}
+
+
+def test_box_iou_known_values():
+    a = np.array([[0, 0, 10, 10]])
+    b = np.array([[0, 0, 10, 10], [5, 0, 10, 10], [20, 20, 5, 5], [2, 2, 5, 5]])
+    np.testing.assert_allclose(box_iou(a, b), [[1.0, 50 / 150, 0.0, 25 / 100]])
+    assert box_iou(np.zeros((0, 4)), b).shape == (0, 4)
+
+
+def test_one_euro_first_steps_match_the_formula():
+    f = OneEuroFilter(min_cutoff=1.0, beta=0.0, d_cutoff=1.0)
+    assert f(np.array([0.0]), 0.0)[0] == 0.0  # the first value passes through
+    dt = 0.04
+    alpha = 1 / (1 + 1 / (2 * math.pi * 1.0 * dt))  # cutoff 1 Hz at 25 fps
+    assert f(np.array([10.0]), dt)[0] == pytest.approx(alpha * 10)
+    assert f(np.array([10.0]), 2 * dt)[0] == pytest.approx(alpha * 10 + alpha * (10 - alpha * 10))
+
+
+def test_one_euro_holds_a_constant_and_damps_alternating_noise():
+    f = OneEuroFilter()
+    assert f(np.full(4, 7.0), 0.0).tolist() == [7.0] * 4
+    assert f(np.full(4, 7.0), 0.1).tolist() == [7.0] * 4
+    g = OneEuroFilter(min_cutoff=1.0, beta=0.0)
+    out = [g(np.array([(-1.0) ** i]), i / 25)[0] for i in range(80)]
+    alpha = 1 / (1 + 25 / (2 * math.pi))
+    # a +-1 px shake at 25 fps settles at +-alpha / (2 - alpha): +-0.112 px, a ninth of it
+    assert np.abs(out[-2:]) == pytest.approx([alpha / (2 - alpha)] * 2, rel=1e-3)
+
+
+def test_one_euro_beta_trades_lag_for_speed_and_is_scale_free():
+    ramp = [np.array([100.0 * i / 25]) for i in range(25)]  # 100 px/s, a 100 px person: 1 height per second
+    lag = {}
+    for beta in (0.0, 10.0):
+        f = OneEuroFilter(min_cutoff=1.0, beta=beta)
+        lag[beta] = ramp[-1][0] - [f(x, i / 25, scale=100.0) for i, x in enumerate(ramp)][-1][0]
+    assert lag[10.0] < lag[0.0] / 3
+    small, big = OneEuroFilter(beta=10.0), OneEuroFilter(beta=10.0)
+    for i, x in enumerate(ramp):  # the same motion twice as large, with a person twice as tall: twice the output
+        assert big(2 * x, i / 25, scale=200.0)[0] == pytest.approx(2 * small(x, i / 25, scale=100.0)[0])
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="min_cutoff > 0"):
+        PoseTracker(smooth={"min_cutoff": 0.0})
+    with pytest.raises(ValueError, match="iou_thr"):
+        PoseTracker(iou_thr=0.0)
+    with pytest.raises(TypeError):
+        PoseTracker(smooth={"cutoff": 1.0})
+
+
+def test_tracker_keeps_ids_by_overlap_and_starts_new_ones():
+    tr = PoseTracker(max_age=2)
+    first = tr.update([person(0, 0), person(300, 0)], 0, 25)
+    assert [p["track_id"] for p in first] == [0, 1]
+    second = tr.update([person(305, 2), person(4, 1)], 1, 25)  # listed in the other order, both moved a little
+    assert [p["track_id"] for p in second] == [1, 0]
+    third = tr.update([person(600, 0), person(8, 2)], 2, 25)  # someone new enters far away
+    assert [p["track_id"] for p in third] == [2, 0]
+    assert tr.update([person(10, 2)], 5, 25)[0]["track_id"] == 0  # unseen for 2 frames: within max_age
+    assert tr.update([person(310, 0)], 9, 25)[0]["track_id"] == 3  # track 1 unseen for 7 frames: gone
+    assert "raw_keypoints" not in third[0]  # no smoothing asked: the model's keypoints as they came
+
+
+def test_two_people_never_share_an_id():
+    tr = PoseTracker()
+    tr.update([person(0, 0)], 0, 25)
+    out = tr.update([person(2, 0), person(4, 0)], 1, 25)  # both overlap the one track
+    assert sorted(p["track_id"] for p in out) == [0, 1]
+
+
+def test_smoothing_steadies_a_shaking_person_and_keeps_the_raw_keypoints():
+    tr = PoseTracker(smooth=True)
+    shakes = []
+    for f in range(30):
+        p = person(100 + (3 if f % 2 else -3), 50)
+        out = tr.update([p], f, 25)[0]
+        assert out["track_id"] == 0
+        np.testing.assert_array_equal(out["raw_keypoints"], p["keypoints"])
+        np.testing.assert_array_equal(out["keypoints"][:, 2], p["keypoints"][:, 2])  # scores as predicted
+        shakes.append(out["keypoints"][0, 0])
+    assert np.ptp(shakes[10:]) < 6 * 0.8  # the +-3 px shake comes out at least a fifth smaller
+    assert lqpose.PoseTracker is PoseTracker
+
+
+def test_jitter_known_values():
+    h = 100.0
+    steady = {0: [(f, np.array([[2.0 * f, 0.0]]), h) for f in range(5)]}  # constant speed: no acceleration
+    assert jitter(steady) == 0.0
+    shake = {0: [(f, np.array([[float(f % 2), 0.0]]), h) for f in range(5)]}  # 0 1 0 1 0: |x'' | = 2 px
+    assert jitter(shake) == pytest.approx(2 / h)
+    gap = {0: [(0, np.zeros((1, 2)), h), (1, np.ones((1, 2)), h), (3, np.zeros((1, 2)), h)]}
+    assert math.isnan(jitter(gap))  # no three consecutive frames
