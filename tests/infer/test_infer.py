@@ -10,6 +10,7 @@ from lqpose.cli import main
 from lqpose.engine.checkpoint import save_checkpoint
 from lqpose.export import export_onnx
 from lqpose.infer.detectors import HogDetector, WholeImage, YoloxDetector, build_detector
+from lqpose.infer.run import infer_path
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
 from lqpose.models.student import StudentConfig, build_student
@@ -165,6 +166,37 @@ def test_infer_cli_smooths_video_keypoints_when_asked(ckpt, shared_data, clip, t
     with pytest.raises(SystemExit):
         main(["infer", str(clip), "--out", str(tmp_path / "bad"), "--smooth", "fast"])
     assert "expected MIN_CUTOFF,BETA such as 1,10, got 'fast'" in capsys.readouterr().err
+
+
+class StopAt:
+    """An estimator that is interrupted (Ctrl-C) at its n-th call, as a user stopping a long run."""
+
+    def __init__(self, estimator, n: int):
+        self.estimator, self.n, self.calls, self.spec = estimator, n, 0, estimator.spec
+
+    def __call__(self, image, boxes=None):
+        self.calls += 1
+        if self.calls == self.n:
+            raise KeyboardInterrupt
+        return self.estimator(image, boxes)
+
+
+def test_ctrl_c_keeps_what_was_done(ckpt, shared_data, clip, tmp_path):
+    model = lqpose.load(ckpt)
+    with pytest.raises(KeyboardInterrupt):
+        infer_path(StopAt(model, 4), clip, tmp_path / "vid", progress=False)
+    frames = json.loads((tmp_path / "vid/clip.frames.json").read_text())
+    assert [f["frame"] for f in frames] == [0, 1, 2]
+    assert int(cv2.VideoCapture(str(tmp_path / "vid/clip.mp4")).get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+    assert not list((tmp_path / "vid").glob(".*tmp*"))  # no half-written file left behind
+    with pytest.raises(KeyboardInterrupt):
+        infer_path(StopAt(model, 3), shared_data / "mmpose-samples/coco", tmp_path / "img", progress=False)
+    images = json.loads((tmp_path / "img/images.json").read_text())
+    assert len(images) == 2 and len(list((tmp_path / "img/overlays").glob("*.png"))) == 2
+    assert {r["image_id"] for r in json.loads((tmp_path / "img/results.json").read_text())} == {i["id"] for i in images}
+    with pytest.raises(KeyboardInterrupt):  # stopped before the first frame: nothing to keep, nothing written
+        infer_path(StopAt(model, 1), clip, tmp_path / "none", progress=False)
+    assert not list((tmp_path / "none").iterdir())
 
 
 def test_infer_on_a_short_posetrack_video(ckpt, shared_data, tmp_path):

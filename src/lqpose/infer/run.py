@@ -68,14 +68,21 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
         raise ValueError(f"{source}: no images")
     given = _boxes_by_file(boxes)
     results, images, skipped = [], [], {}
-    for image_id, path, img in read_images(files, skipped, "infer", progress):
-        people = [p for p in estimator(img, given.get(path.stem)) if p["score"] >= score_thr]
-        overlay = img.copy()
-        for p in people:
-            draw_pose(overlay, p, estimator.spec)
-            results.append(_as_result(p, image_id))
-        write_image(out / "overlays" / f"{path.stem}.png", overlay)
-        images.append({"id": image_id, "file_name": path.name, "width": img.shape[1], "height": img.shape[0]})
+    try:
+        for image_id, path, img in read_images(files, skipped, "infer", progress):
+            people = [p for p in estimator(img, given.get(path.stem)) if p["score"] >= score_thr]
+            overlay = img.copy()
+            for p in people:
+                draw_pose(overlay, p, estimator.spec)
+            write_image(out / "overlays" / f"{path.stem}.png", overlay)
+            results += [_as_result(p, image_id) for p in people]
+            images.append({"id": image_id, "file_name": path.name, "width": img.shape[1], "height": img.shape[0]})
+    except KeyboardInterrupt:  # Ctrl-C on a long folder: keep the results of the images already done
+        if images:
+            write_json(out / "results.json", results)
+            write_json(out / "images.json", images)
+            log.warning("%s: interrupted; wrote the results of the first %d images to %s", source, len(images), out)
+        raise
     write_json(out / "results.json", results)
     write_json(out / "images.json", images)
     return {"images": len(images), "people": len(results), "skipped": len(skipped)}
@@ -89,7 +96,7 @@ def _infer_video(estimator, source: Path, out: Path, score_thr: float, progress:
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     target = out / f"{source.stem}.mp4"
     tmp = out / f".{source.stem}.tmp.mp4"
-    writer, frames = None, []
+    writer, frames, interrupted = None, [], False
     bar = tqdm(total=total, desc="infer video", unit="frame", disable=not progress)
     try:
         while True:
@@ -107,14 +114,21 @@ def _infer_video(estimator, source: Path, out: Path, score_thr: float, progress:
             writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
             frames.append({"frame": len(frames), "people": [_as_result(p, len(frames)) for p in people]})
             bar.update(1)
+    except KeyboardInterrupt:  # Ctrl-C on a long video: finish the files of the frames already done, then stop
+        interrupted = True
     finally:
         bar.close()
         cap.release()
         if writer is not None:
             writer.release()
     if not frames:
+        if interrupted:
+            raise KeyboardInterrupt
         raise ValueError(f"{source}: no frames could be read")
     os.replace(tmp, target)
     write_json(out / f"{source.stem}.frames.json", frames)
+    if interrupted:
+        log.warning("%s: interrupted; wrote the first %d frames to %s and its frames.json", source, len(frames), target)
+        raise KeyboardInterrupt
     return {"frames": len(frames), "people": sum(len(f["people"]) for f in frames), "tracks": tracker.next_id,
             "video": str(target)}  # fmt: skip
