@@ -333,10 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "(what --predictions reads back, and benchmarks/ probes read)")  # fmt: skip
     p.set_defaults(func=_cmd_bench)
 
-    p = sub.add_parser("infer", help="poses on an image, a folder of images or a video")
+    p = sub.add_parser("infer", help="poses on an image, a folder of images, a video or a stream")
     p.add_argument("paths", nargs="+", metavar="[MODEL] INPUT",
                    help="MODEL: 'default' (the bundled model, also when left out), a checkpoint, .safetensors or "
-                   ".onnx; INPUT: an image, a folder of images or a video")  # fmt: skip
+                   ".onnx; INPUT: an image, a folder of images, a video, a stream URL (rtsp://, http://, file://) "
+                   "or camera:N (streams run until they end or Ctrl-C, which keeps what was done)")  # fmt: skip
     p.add_argument("--out", required=True)
     p.add_argument("--boxes", help="detections json (bbox, score, file_name or image_id = file stem)")
     p.add_argument("--detector", default="whole", help="whole, hog, or yolox:PATH/TO/yolox_nano.onnx")

@@ -10,7 +10,7 @@ from lqpose.cli import main
 from lqpose.engine.checkpoint import save_checkpoint
 from lqpose.export import export_onnx
 from lqpose.infer.detectors import HogDetector, WholeImage, YoloxDetector, build_detector
-from lqpose.infer.run import infer_path
+from lqpose.infer.run import infer_path, stream_source
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
 from lqpose.models.student import StudentConfig, build_student
@@ -166,6 +166,26 @@ def test_infer_cli_smooths_video_keypoints_when_asked(ckpt, shared_data, clip, t
     with pytest.raises(SystemExit):
         main(["infer", str(clip), "--out", str(tmp_path / "bad"), "--smooth", "fast"])
     assert "expected MIN_CUTOFF,BETA such as 1,10, got 'fast'" in capsys.readouterr().err
+
+
+def test_stream_sources_are_told_from_paths():
+    assert stream_source("camera:0") == (0, "camera0")
+    assert stream_source("rtsp://10.0.0.2:554/live/ch1?token=x") == ("rtsp://10.0.0.2:554/live/ch1?token=x", "ch1")
+    assert stream_source("https://example.org/cams/gate%202.mjpg") == (
+        "https://example.org/cams/gate%202.mjpg",
+        "gate_202",
+    )
+    assert stream_source("http://host/") == ("http://host/", "host")
+    assert stream_source("clips/walk.mp4") is None and stream_source("camera:x") is None
+
+
+def test_infer_reads_a_url_and_names_a_missing_camera(ckpt, clip, tmp_path, capsys):
+    url = clip.resolve().as_uri()  # file:///...: read through OpenCV's FFmpeg like an rtsp:// or http:// stream
+    assert main(["infer", str(ckpt), url, "--out", str(tmp_path / "url")]) == 0
+    frames = json.loads((tmp_path / "url/clip.frames.json").read_text())
+    assert len(frames) == 6 and (tmp_path / "url/clip.mp4").is_file()
+    assert main(["infer", str(ckpt), "camera:97", "--out", str(tmp_path / "cam")]) == 1
+    assert "camera:97: not a readable video" in capsys.readouterr().err
 
 
 class StopAt:

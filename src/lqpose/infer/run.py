@@ -1,8 +1,9 @@
-"""`lqpose infer MODEL INPUT --out DIR`: poses on an image, a folder of images or a video.
+"""`lqpose infer MODEL INPUT --out DIR`: poses on an image, a folder of images, a video or a stream.
 
 Images: OUT/results.json (COCO keypoint results; OUT/images.json maps image ids to file names) and
-OUT/overlays/<stem>.png. Video: OUT/<stem>.mp4 (annotated) and OUT/<stem>.frames.json (people per frame, each with
-a `track_id` kept across frames; with `smooth`, One-Euro-smoothed keypoints and the model's own in `raw_keypoints`).
+OUT/overlays/<stem>.png. Video (a file, a URL such as rtsp://..., or camera:N): OUT/<stem>.mp4 (annotated) and
+OUT/<stem>.frames.json (people per frame, each with a `track_id` kept across frames; with `smooth`,
+One-Euro-smoothed keypoints and the model's own in `raw_keypoints`). Streams run until they end or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from pathlib import Path
 
 import cv2
@@ -53,16 +55,36 @@ def _as_result(person: dict, image_id: int) -> dict:
     return r
 
 
+def stream_source(source: str) -> tuple[str | int, str] | None:
+    """A live or network video: 'camera:N' -> (N, 'cameraN'); 'rtsp://...', 'http(s)://...', 'file://...' (any
+    URL OpenCV's FFmpeg reads) -> (url, a file-name stem from its last part). Anything else -> None (a path)."""
+    camera = re.fullmatch(r"camera:(\d+)", source)
+    if camera:
+        return int(camera.group(1)), f"camera{camera.group(1)}"
+    if re.match(r"[a-z][a-z0-9+.-]*://", source, re.IGNORECASE):
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(source.split("?")[0].rstrip("/")).stem).strip("_")
+        return source, stem or "stream"
+    return None
+
+
 def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None = None, score_thr: float = 0.0,
                progress: bool = True, smooth: bool | dict = False) -> dict:  # fmt: skip
-    """Run `estimator` (lqpose.api.PoseEstimator) on `source`; returns a summary. `smooth` (videos): True or
+    """Run `estimator` (lqpose.api.PoseEstimator) on `source`: an image, a folder of images, a video file, a URL
+    or 'camera:N' (streams run until they end or Ctrl-C); returns a summary. `smooth` (videos): True or
     OneEuroFilter arguments to smooth each track's keypoints (lqpose.infer.track), False for the model's own."""
-    source, out = Path(source), Path(out)
+    out = Path(out)
+    stream = stream_source(source) if isinstance(source, str) else None
+    if stream is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        return _infer_video(estimator, stream[0], stream[1], source, out, score_thr, progress,
+                            PoseTracker(smooth=smooth))  # fmt: skip
+    source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
     out.mkdir(parents=True, exist_ok=True)
     if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
-        return _infer_video(estimator, source, out, score_thr, progress, PoseTracker(smooth=smooth))
+        return _infer_video(estimator, str(source), source.stem, source, out, score_thr, progress,
+                            PoseTracker(smooth=smooth))  # fmt: skip
     files = sorted(p for p in source.iterdir() if p.is_file() and is_image_path(p)) if source.is_dir() else [source]
     if not files:
         raise ValueError(f"{source}: no images")
@@ -88,14 +110,18 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     return {"images": len(images), "people": len(results), "skipped": len(skipped)}
 
 
-def _infer_video(estimator, source: Path, out: Path, score_thr: float, progress: bool, tracker: PoseTracker) -> dict:
-    cap = cv2.VideoCapture(str(source))
+def _infer_video(estimator, capture: str | int, stem: str, source, out: Path, score_thr: float, progress: bool,
+                 tracker: PoseTracker) -> dict:  # fmt: skip
+    """`capture`: what cv2.VideoCapture opens (a path, URL or camera index); `stem` names the outputs."""
+    cap = cv2.VideoCapture(capture)
     if not cap.isOpened():
         raise ValueError(f"{source}: not a readable video")
-    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-    target = out / f"{source.stem}.mp4"
-    tmp = out / f".{source.stem}.tmp.mp4"
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    fps = fps if 0 < fps < 1000 else 25.0  # live sources may report 0 or nonsense
+    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    total = total if total > 0 else None
+    target = out / f"{stem}.mp4"
+    tmp = out / f".{stem}.tmp.mp4"
     writer, frames, interrupted = None, [], False
     bar = tqdm(total=total, desc="infer video", unit="frame", disable=not progress)
     try:
@@ -126,7 +152,7 @@ def _infer_video(estimator, source: Path, out: Path, score_thr: float, progress:
             raise KeyboardInterrupt
         raise ValueError(f"{source}: no frames could be read")
     os.replace(tmp, target)
-    write_json(out / f"{source.stem}.frames.json", frames)
+    write_json(out / f"{stem}.frames.json", frames)
     if interrupted:
         log.warning("%s: interrupted; wrote the first %d frames to %s and its frames.json", source, len(frames), target)
         raise KeyboardInterrupt
