@@ -310,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", required=True, help="coco, crowdpose, ochuman, exlpose (real split), mpii, lspet")
     p.add_argument("--ann", required=True, help="annotation file (lspet: the split name)")
     p.add_argument("--images", help="image folder (default: the annotation file's folder)")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="benchmark folder to write (splits + manifest)")
     p.add_argument("--types", default="all", help="comma-separated degradation types, or all")
     p.add_argument("--severities", default="1-5", help="e.g. 1,3,5 or 1-5")
     p.add_argument("--mixed", type=int, default=0, help="number of mixed camera-pipeline splits")
@@ -325,8 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--predictions", action="append", default=[], help="folder of per-split COCO results")
     p.add_argument("--peer", action="append", default=[], help="outside model: mediapipe, movenet:PATH.tflite")
     p.add_argument("--boxes", help="person detections json (on the clean images); default: ground-truth boxes")
-    p.add_argument("--score-thr", type=float, default=0.0)
-    p.add_argument("--device")
+    p.add_argument("--score-thr", type=float, default=0.0, help="drop people whose score is below this")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--report", required=True, help="report folder")
     p.add_argument("--save-predictions", action="store_true",
                    help="keep each predicting model's results per split in REPORT/predictions/NAME/ "
@@ -338,11 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="MODEL: 'default' (the bundled model, also when left out), a checkpoint, .safetensors or "
                    ".onnx; INPUT: an image, a folder of images, a video, a stream URL (rtsp://, http://, file://) "
                    "or camera:N (streams run until they end or Ctrl-C, which keeps what was done)")  # fmt: skip
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--boxes", help="detections json (bbox, score, file_name or image_id = file stem)")
     p.add_argument("--detector", default="whole", help="whole, hog, or yolox:PATH/TO/yolox_nano.onnx")
-    p.add_argument("--score-thr", type=float, default=0.0)
-    p.add_argument("--device")
+    p.add_argument("--score-thr", type=float, default=0.0, help="drop people whose score is below this")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available; cpu for onnxruntime)")
     p.add_argument("--no-flip", action="store_true",
                    help="one forward pass per person instead of the flip test (faster; -0.011 LSPET mPC)")  # fmt: skip
     p.add_argument("--runtime", choices=("torch", "onnxruntime"), default="torch",
