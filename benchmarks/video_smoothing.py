@@ -52,28 +52,38 @@ def shifted(img: np.ndarray, dx: float) -> np.ndarray:
     return cv2.warpAffine(img, m, (img.shape[1], img.shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
+def labelled_people(shared: Path, split: str, people: int):
+    """The first `people` LSPET people of `split` with a labelled torso: (image, (K, 3) joints, box, torso length)."""
+    gt = read_lspet(shared / "lspet", split)
+    chosen = [i for i in gt.instances if i.keypoints[R_SHOULDER, 2] > 0 and i.keypoints[L_HIP, 2] > 0][:people]
+    for inst in chosen:
+        kps = np.asarray(inst.keypoints, np.float64)
+        torso = float(np.linalg.norm(kps[R_SHOULDER, :2] - kps[L_HIP, :2]))
+        yield read_rgb(inst.image_path), kps, np.asarray(inst.bbox, np.float64), torso
+
+
+def clip_frame(img: np.ndarray, height: float, person: int, f: int, period: float, severity: int):
+    """Frame `f` of a person's clip: the image swayed sideways (period in s; 0 = still) under a fresh draw of
+    sensor noise + JPEG. Returns (frame, the sideways shift in pixels)."""
+    dx = 0.25 * height * math.sin(2 * math.pi * f / (period * FPS)) if period else 0.0
+    seed = person * 100_000 + f
+    return degrade(degrade(shifted(img, dx), "sensor_noise", severity, seed), "jpeg", severity, seed), dx
+
+
 def clips(model, split: str, people: int, frames: int, shared: Path, severity: int) -> list[dict]:
     """Raw predictions for every (person, motion, frame), with the ground truth they are scored against."""
     out = []
-    gt = read_lspet(shared / "lspet", split)
-    chosen = [i for i in gt.instances if i.keypoints[R_SHOULDER, 2] > 0 and i.keypoints[L_HIP, 2] > 0][:people]
-    for n, inst in enumerate(chosen):
-        img = read_rgb(inst.image_path)
-        kps = np.asarray(inst.keypoints, np.float64)
-        box = np.asarray(inst.bbox, np.float64)
-        torso = float(np.linalg.norm(kps[R_SHOULDER, :2] - kps[L_HIP, :2]))
+    for n, (img, kps, box, torso) in enumerate(labelled_people(shared, split, people)):
         for motion, period in MOTIONS.items():
             raw, truth = [], []
             for f in range(frames):
-                dx = 0.25 * box[3] * math.sin(2 * math.pi * f / (period * FPS)) if period else 0.0
-                seed = n * 100_000 + f
-                frame = degrade(degrade(shifted(img, dx), "sensor_noise", severity, seed), "jpeg", severity, seed)
+                frame, dx = clip_frame(img, box[3], n, f, period, severity)
                 moved_box = box + np.array([dx, 0, 0, 0])
                 raw.append(model(frame, boxes=moved_box[None])[0]["keypoints"][:, :2].astype(np.float64))
                 truth.append(kps[:, :2] + np.array([dx, 0]))
             out.append({"motion": motion, "raw": raw, "truth": truth, "vis": kps[:LIMBS, 2] > 0, "torso": torso,
                         "height": float(box[3])})  # fmt: skip
-        print(f"\r  clips: {n + 1}/{len(chosen)} people", end="", file=sys.stderr, flush=True)
+        print(f"\r  clips: {n + 1}/{people} people", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return out
 
@@ -87,20 +97,14 @@ def heatmap_fusion(model, split: str, people: int, frames: int, shared: Path, se
         "sway inside a fixed box (T 1 s)": (1.0, False),
     }
     hits: dict[tuple[str, float], list[np.ndarray]] = {}
-    gt = read_lspet(shared / "lspet", split)
-    chosen = [i for i in gt.instances if i.keypoints[R_SHOULDER, 2] > 0 and i.keypoints[L_HIP, 2] > 0][:people]
-    for n, inst in enumerate(chosen):
-        img = read_rgb(inst.image_path)
-        kps = np.asarray(inst.keypoints, np.float64)
-        box = np.asarray(inst.bbox, np.float64)
-        torso = float(np.linalg.norm(kps[R_SHOULDER, :2] - kps[L_HIP, :2]))
+    count = 0
+    for n, (img, kps, box, torso) in enumerate(labelled_people(shared, split, people)):
+        count += 1
         vis = kps[:LIMBS, 2] > 0
         for mode, (period, follow) in modes.items():
             blended = dict.fromkeys(weights)
             for f in range(frames):
-                dx = 0.25 * box[3] * math.sin(2 * math.pi * f / (period * FPS)) if period else 0.0
-                seed = n * 100_000 + f
-                frame = degrade(degrade(shifted(img, dx), "sensor_noise", severity, seed), "jpeg", severity, seed)
+                frame, dx = clip_frame(img, box[3], n, f, period, severity)
                 x, mat = crop_person(frame, box + np.array([dx if follow else 0.0, 0, 0, 0]), model.codec.input_size)
                 heat = predict_heatmaps(model.model, x[None], model.spec, True)[0].float().numpy()
                 for w in weights:
@@ -108,9 +112,9 @@ def heatmap_fusion(model, split: str, people: int, frames: int, shared: Path, se
                     pose = decode_crops(model.codec, blended[w], mat[None], np.ones(1))[0][0]
                     err = np.linalg.norm(pose[:LIMBS, :2] - (kps[:LIMBS, :2] + [dx, 0]), axis=1)[vis] / torso
                     hits.setdefault((mode, w), []).append(err < 0.2)
-        print(f"\r  fusion clips: {n + 1}/{len(chosen)} people", end="", file=sys.stderr, flush=True)
+        print(f"\r  fusion clips: {n + 1}/{people} people", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    print(f"\nHeatmap fusion, LSPET {split}, {len(chosen)} people x {frames} frames, severity {severity}: PCK@0.2")
+    print(f"\nHeatmap fusion, LSPET {split}, {count} people x {frames} frames, severity {severity}: PCK@0.2")
     print("| heatmaps | " + " | ".join(modes) + " |")
     print("| --- |" + " ---: |" * len(modes))
     for w in weights:
