@@ -10,7 +10,7 @@ from lqpose.cli import main
 from lqpose.engine.checkpoint import save_checkpoint
 from lqpose.export import export_onnx
 from lqpose.infer.detectors import HogDetector, WholeImage, YoloxDetector, build_detector
-from lqpose.infer.run import infer_path, stream_source
+from lqpose.infer.run import infer_path, redact_url, stream_source
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
 from lqpose.models.student import StudentConfig, build_student
@@ -186,6 +186,15 @@ def test_infer_reads_a_url_and_names_a_missing_camera(ckpt, clip, tmp_path, caps
     assert len(frames) == 6 and (tmp_path / "url/clip.mp4").is_file()
     assert main(["infer", str(ckpt), "camera:97", "--out", str(tmp_path / "cam")]) == 1
     assert "camera:97: not a readable video" in capsys.readouterr().err
+
+
+def test_a_stream_error_masks_the_credentials_of_its_url(ckpt, tmp_path, capsys):
+    assert redact_url("rtsp://admin:s3cr@t@10.0.0.7:554/live?ch=1") == "rtsp://***@10.0.0.7:554/live?ch=1"
+    assert redact_url("http://cam.local/a@b.mjpg") == "http://cam.local/a@b.mjpg"  # an @ in the path is no login
+    url = (tmp_path / "missing.mp4").resolve().as_uri().replace("file://", "file://viewer:hunter2@")
+    assert main(["infer", str(ckpt), url, "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "file://***@" in err and "not a readable video" in err and "hunter2" not in err
 
 
 class StopAt:

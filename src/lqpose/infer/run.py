@@ -67,6 +67,12 @@ def stream_source(source: str) -> tuple[str | int, str] | None:
     return None
 
 
+def redact_url(source: str) -> str:
+    """`source` with any user name and password of a URL masked ('rtsp://user:pass@cam/x' -> 'rtsp://***@cam/x'),
+    so that error messages and logs do not carry a camera's credentials."""
+    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/]*@", r"\1***@", source, flags=re.IGNORECASE)
+
+
 def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None = None, score_thr: float = 0.0,
                progress: bool = True, smooth: bool | dict = False) -> dict:  # fmt: skip
     """Run `estimator` (lqpose.api.PoseEstimator) on `source`: an image, a folder of images, a video file, a URL
@@ -76,7 +82,7 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     stream = stream_source(source) if isinstance(source, str) else None
     if stream is not None:
         out.mkdir(parents=True, exist_ok=True)
-        return _infer_video(estimator, stream[0], stream[1], source, out, score_thr, progress,
+        return _infer_video(estimator, stream[0], stream[1], redact_url(source), out, score_thr, progress,
                             PoseTracker(smooth=smooth))  # fmt: skip
     source = Path(source)
     if not source.exists():
