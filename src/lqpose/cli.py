@@ -154,7 +154,8 @@ def _cmd_infer(args: argparse.Namespace) -> int:
     model, args.input = args.paths if len(args.paths) == 2 else ["default", args.paths[0]]
     device = args.device or ("cpu" if args.runtime == "onnxruntime" else _default_device())
     estimator = load(model, detector=detector, device=device, flip_test=not args.no_flip, runtime=args.runtime)
-    summary = infer_path(estimator, args.input, args.out, args.boxes, args.score_thr, smooth=args.smooth)
+    summary = infer_path(estimator, args.input, args.out, args.boxes, args.score_thr, smooth=args.smooth,
+                         sequence_fps=args.sequence)
     print(", ".join(f"{k}: {v}" for k, v in summary.items()) + f" -> {args.out}")
     return 0
 
@@ -349,8 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="onnxruntime: export the model at start (a few seconds) and run it in ONNX Runtime, the "
                    "fastest CPU path (an .onnx MODEL always runs there)")  # fmt: skip
     p.add_argument("--smooth", nargs="?", const=True, default=False, type=_one_euro, metavar="MIN_CUTOFF,BETA",
-                   help="video: One-Euro-smooth each tracked person's keypoints (default 1,10: a quarter less "
-                   "shake; steadier drawing, not more accurate keypoints; raw ones kept in the json)")  # fmt: skip
+                   help="video or --sequence: One-Euro-smooth each tracked person's keypoints (default 1,10: a "
+                   "quarter less shake; steadier drawing, not more accurate keypoints; raw ones kept in the json)")  # fmt: skip
+    p.add_argument("--sequence", nargs="?", const=25.0, default=None, type=float, metavar="FPS",
+                   help="INPUT is a folder of one clip's frames (e.g. PoseTrack's), in natural name order, taken at "
+                   "FPS (default 25): track ids in results.json and on the overlays, as for a video")  # fmt: skip
     p.set_defaults(func=_cmd_infer)
 
     p = sub.add_parser("export", help="export the deployable student to ONNX")

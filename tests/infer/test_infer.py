@@ -260,3 +260,38 @@ def test_infer_fails_clearly_on_unreadable_inputs(ckpt, shared_data, tmp_path, c
     (tmp_path / "junk.onnx").write_bytes(b"junk")
     code = main(["infer", str(tmp_path / "junk.onnx"), str(tmp_path / "broken.jpg"), "--out", str(tmp_path / "o4")])
     assert code == 1 and "junk.onnx: not a readable ONNX model" in capsys.readouterr().err
+
+
+def test_a_folder_of_frames_is_tracked_as_one_clip_with_sequence(ckpt, tmp_path, capsys):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    dets = []
+    for i in range(1, 12):  # frame1 ... frame11: natural order puts frame10 after frame9, unlike sorted()
+        cv2.imwrite(str(frames / f"frame{i}.png"), np.full((120, 160, 3), 90, np.uint8))
+        walker = {"file_name": f"frame{i}.png", "bbox": [4.0 + 3 * i, 10.0, 30.0, 80.0], "score": 0.9}
+        stander = {"file_name": f"frame{i}.png", "bbox": [110.0, 20.0, 30.0, 80.0], "score": 0.8}
+        dets += [walker, stander] if i % 2 else [stander, walker]  # the file order must not decide the ids
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps(dets))
+    out = tmp_path / "out"
+    assert main(["infer", str(ckpt), str(frames), "--sequence", "10", "--smooth", "--boxes", str(boxes),
+                 "--out", str(out)]) == 0  # fmt: skip
+    assert "tracks: 2" in capsys.readouterr().out
+    names = [im["file_name"] for im in json.loads((out / "images.json").read_text())]
+    assert names == [f"frame{i}.png" for i in range(1, 12)]
+    results = json.loads((out / "results.json").read_text())
+    assert len(results) == 22 and all("raw_keypoints" in r for r in results)
+    ids = {(r["image_id"], r["bbox"][0] > 100): r["track_id"] for r in results}
+    assert {ids[(f, False)] for f in range(11)} == {0} and {ids[(f, True)] for f in range(11)} == {1}
+
+
+def test_sequence_and_smooth_refuse_inputs_they_cannot_follow(ckpt, clip, tmp_path, capsys):
+    folder = tmp_path / "stills"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.full((64, 48, 3), 90, np.uint8))
+    assert main(["infer", str(ckpt), str(folder), "--smooth", "--out", str(tmp_path / "o1")]) == 1
+    assert "stills: smoothing follows people over time" in capsys.readouterr().err
+    assert main(["infer", str(ckpt), str(clip), "--sequence", "--out", str(tmp_path / "o2")]) == 1
+    assert "clip.avi: a sequence is a folder of frames" in capsys.readouterr().err
+    assert main(["infer", str(ckpt), str(folder), "--sequence", "0", "--out", str(tmp_path / "o3")]) == 1
+    assert "sequence fps must be in (0, 1000), got 0.0" in capsys.readouterr().err

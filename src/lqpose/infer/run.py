@@ -74,12 +74,18 @@ def redact_url(source: str) -> str:
 
 
 def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None = None, score_thr: float = 0.0,
-               progress: bool = True, smooth: bool | dict = False) -> dict:  # fmt: skip
+               progress: bool = True, smooth: bool | dict = False, sequence_fps: float | None = None) -> dict:  # fmt: skip
     """Run `estimator` (lqpose.api.PoseEstimator) on `source`: an image, a folder of images, a video file, a URL
-    or 'camera:N' (streams run until they end or Ctrl-C); returns a summary. `smooth` (videos): True or
+    or 'camera:N' (streams run until they end or Ctrl-C); returns a summary. `sequence_fps`: the folder's images
+    are the frames of one clip (PoseTrack-style frame folders) taken at this rate, in natural name order
+    (frame2 before frame10): its people get `track_id`s as in a video. `smooth` (videos and sequences): True or
     OneEuroFilter arguments to smooth each track's keypoints (lqpose.infer.track), False for the model's own."""
     out = Path(out)
     stream = stream_source(source) if isinstance(source, str) else None
+    if sequence_fps is not None and (stream is not None or not Path(source).is_dir()):
+        raise ValueError(f"{redact_url(str(source))}: a sequence is a folder of frames (videos are tracked anyway)")
+    if sequence_fps is not None and not 0 < sequence_fps < 1000:
+        raise ValueError(f"sequence fps must be in (0, 1000), got {sequence_fps}")
     if stream is not None:
         out.mkdir(parents=True, exist_ok=True)
         return _infer_video(estimator, stream[0], stream[1], redact_url(source), out, score_thr, progress,
@@ -91,14 +97,21 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
         return _infer_video(estimator, str(source), source.stem, source, out, score_thr, progress,
                             PoseTracker(smooth=smooth))  # fmt: skip
-    files = sorted(p for p in source.iterdir() if p.is_file() and is_image_path(p)) if source.is_dir() else [source]
+    if smooth and sequence_fps is None:
+        raise ValueError(f"{source}: smoothing follows people over time: give a video, or a folder of frames "
+                         "with --sequence")  # fmt: skip
+    files = [p for p in source.iterdir() if p.is_file() and is_image_path(p)] if source.is_dir() else [source]
+    files = sorted(files, key=_natural_key if sequence_fps else None)
     if not files:
         raise ValueError(f"{source}: no images")
     given = _boxes_by_file(boxes)
+    tracker = PoseTracker(smooth=smooth) if sequence_fps else None
     results, images, skipped = [], [], {}
     try:
         for image_id, path, img in read_images(files, skipped, "infer", progress):
             people = [p for p in estimator(img, given.get(path.stem)) if p["score"] >= score_thr]
+            if tracker is not None:  # a skipped (unreadable) frame still counts as time passing
+                people = tracker.update(people, image_id, sequence_fps)
             overlay = img.copy()
             for p in people:
                 draw_pose(overlay, p, estimator.spec)
@@ -113,7 +126,13 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
         raise
     write_json(out / "results.json", results)
     write_json(out / "images.json", images)
-    return {"images": len(images), "people": len(results), "skipped": len(skipped)}
+    summary = {"images": len(images), "people": len(results), "skipped": len(skipped)}
+    return summary | ({"tracks": tracker.next_id} if tracker is not None else {})
+
+
+def _natural_key(path: Path) -> list:
+    """'frame2.jpg' before 'frame10.jpg': digit runs compare as numbers."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", path.name)]
 
 
 def _infer_video(estimator, capture: str | int, stem: str, source, out: Path, score_thr: float, progress: bool,
