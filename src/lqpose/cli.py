@@ -154,8 +154,9 @@ def _cmd_infer(args: argparse.Namespace) -> int:
     model, args.input = args.paths if len(args.paths) == 2 else ["default", args.paths[0]]
     device = args.device or ("cpu" if args.runtime == "onnxruntime" else _default_device())
     estimator = load(model, detector=detector, device=device, flip_test=not args.no_flip, runtime=args.runtime)
-    summary = infer_path(estimator, args.input, args.out, args.boxes, args.score_thr, smooth=args.smooth,
-                         sequence_fps=args.sequence)
+    summary = infer_path(
+        estimator, args.input, args.out, args.boxes, args.score_thr, smooth=args.smooth, sequence_fps=args.sequence
+    )
     print(", ".join(f"{k}: {v}" for k, v in summary.items()) + f" -> {args.out}")
     return 0
 
@@ -340,7 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
                    ".onnx; INPUT: an image, a folder of images, a video, a stream URL (rtsp://, http://, file://) "
                    "or camera:N (streams run until they end or Ctrl-C, which keeps what was done)")  # fmt: skip
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--boxes", help="detections json (bbox, score, file_name or image_id = file stem)")
+    p.add_argument("--boxes", help="detections json, COCO results (bbox, score; file_name, or image_id = the file "
+                   "stem, or the frame index from 0 in a video); an image or frame it skips has no people")  # fmt: skip
     p.add_argument("--detector", default="whole", help="whole, hog, or yolox:PATH/TO/yolox_nano.onnx")
     p.add_argument("--score-thr", type=float, default=0.0, help="drop people whose score is below this")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available; cpu for onnxruntime)")
@@ -351,7 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "fastest CPU path (an .onnx MODEL always runs there)")  # fmt: skip
     p.add_argument("--smooth", nargs="?", const=True, default=False, type=_one_euro, metavar="MIN_CUTOFF,BETA",
                    help="video or --sequence: One-Euro-smooth each tracked person's keypoints (default 1,10: a "
-                   "quarter less shake; steadier drawing, not more accurate keypoints; raw ones kept in the json)")  # fmt: skip
+                   "quarter less shake; steadier drawing, not more accurate keypoints; raw ones kept in the "
+                   "json)")  # fmt: skip
     p.add_argument("--sequence", nargs="?", const=25.0, default=None, type=float, metavar="FPS",
                    help="INPUT is a folder of one clip's frames (e.g. PoseTrack's), in natural name order, taken at "
                    "FPS (default 25): track ids in results.json and on the overlays, as for a video")  # fmt: skip

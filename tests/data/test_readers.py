@@ -94,3 +94,13 @@ def test_boxes_are_clipped_and_bad_files_refused(tmp_path):
         read_coco(tmp_path / "bad.json")
     with pytest.raises(FileNotFoundError, match="nope.json: no such annotation file"):
         read_coco(tmp_path / "nope.json")
+
+
+def test_read_detections_names_the_file_and_entry_of_a_bad_detection(shared_data, tmp_path):
+    gt = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    det = tmp_path / "dets.json"
+    det.write_text('[{"image_id": 785, "bbox": [1, 2, 3, 4]}, {"image_id": 785, "bbox": [1, 2, "x", 4]}]')
+    with pytest.raises(ValueError, match=r"dets.json: detection 1 needs image_id and bbox \[x, y, w, h\]"):
+        read_detections(det, gt)
+    with pytest.raises(FileNotFoundError, match="missing.json: no such detections file"):
+        read_detections(tmp_path / "missing.json", gt)

@@ -295,3 +295,52 @@ def test_sequence_and_smooth_refuse_inputs_they_cannot_follow(ckpt, clip, tmp_pa
     assert "clip.avi: a sequence is a folder of frames" in capsys.readouterr().err
     assert main(["infer", str(ckpt), str(folder), "--sequence", "0", "--out", str(tmp_path / "o3")]) == 1
     assert "sequence fps must be in (0, 1000), got 0.0" in capsys.readouterr().err
+
+
+def test_a_video_takes_its_boxes_by_frame_index_and_a_frame_they_skip_has_no_one(ckpt, clip, tmp_path):
+    # two boxes on frames 0-4 of the six-frame clip, none on frame 5
+    dets = [
+        {"image_id": f, "bbox": [100.0 + 40 * k, 50.0, 60.0, 150.0], "score": 0.9} for f in range(5) for k in (0, 1)
+    ]
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps(dets))
+    assert main(["infer", str(ckpt), str(clip), "--boxes", str(boxes), "--out", str(tmp_path / "o")]) == 0
+    frames = json.loads((tmp_path / "o/clip.frames.json").read_text())
+    assert [len(f["people"]) for f in frames] == [2, 2, 2, 2, 2, 0]
+    assert [p["bbox"] for p in frames[3]["people"]] == [[100.0, 50.0, 60.0, 150.0], [140.0, 50.0, 60.0, 150.0]]
+    assert {p["track_id"] for f in frames for p in f["people"]} == {0, 1}
+
+
+def test_an_image_the_boxes_skip_has_no_one_and_is_counted(ckpt, tmp_path, caplog):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        cv2.imwrite(str(folder / f"{name}.png"), np.full((100, 80, 3), 90, np.uint8))
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(
+        json.dumps([{"file_name": "imgs/a.png", "bbox": [5, 5, 40, 80]}, {"image_id": "b", "bbox": [1, 1, 30, 60]}])
+    )
+    with caplog.at_level("WARNING"):
+        assert main(["infer", str(ckpt), str(folder), "--boxes", str(boxes), "--out", str(tmp_path / "o")]) == 0
+    results = json.loads((tmp_path / "o/results.json").read_text())
+    assert sorted((r["image_id"], r["bbox"]) for r in results) == [(0, [5, 5, 40, 80]), (1, [1, 1, 30, 60])]
+    assert "1 of 3 images have no boxes in" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ("[1, 2", "boxes.json: not valid JSON"),
+        ('{"a": 1}', "boxes.json: expected a list of detections (COCO results), got a dict"),
+        ('[{"bbox": [1, 2, 3, 4]}]', "boxes.json: detection 0 names no file_name or image_id"),
+        ('[{"image_id": 1, "bbox": [1, 2, 3, 4]}, {"image_id": 2, "bbox": [1, 2]}]',
+         "boxes.json: detection 1 needs bbox [x, y, w, h], got [1, 2]"),
+    ],
+)  # fmt: skip
+def test_a_bad_detections_file_stops_with_one_line_naming_it(ckpt, tmp_path, capsys, content, error):
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((64, 48, 3), 90, np.uint8))
+    (tmp_path / "boxes.json").write_text(content)
+    assert main(["infer", str(ckpt), str(tmp_path / "a.png"), "--boxes", str(tmp_path / "boxes.json"),
+                 "--out", str(tmp_path / "o")]) == 1  # fmt: skip
+    err = capsys.readouterr().err
+    assert error in err and "Traceback" not in err

@@ -35,9 +35,10 @@ class PoseSet:
         return [i for i in self.instances if i.trainable]
 
 
-def _load_json(path: Path):
+def load_json(path: Path, what: str = "annotation file"):
+    """A json file's content, or a one-line error naming the file: missing, or not valid JSON (and where)."""
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such annotation file")
+        raise FileNotFoundError(f"{path}: no such {what}")
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as e:
@@ -57,7 +58,7 @@ def read_coco(ann_file: str | Path, images_dir: str | Path | None = None, spec: 
     """Read a COCO-style keypoint json. The layout comes from the person category's keypoint names unless
     given; CrowdPose-style `crowdIndex` per image is kept in `images[id]["crowd_index"]`."""
     ann_file = Path(ann_file)
-    data = _load_json(ann_file)
+    data = load_json(ann_file)
     if not isinstance(data, dict) or "annotations" not in data or "images" not in data:
         raise ValueError(f"{ann_file}: not a COCO-format keypoint file (needs 'images' and 'annotations')")
     images_dir = Path(images_dir) if images_dir is not None else ann_file.parent
@@ -166,7 +167,7 @@ def read_mpii(ann_file: str | Path, images_dir: str | Path | None = None) -> Pos
     PCKh needs the head size: an entry's `headbox` [x1, y1, x2, y2] gives the official 0.6 x diagonal; without
     it lqpose uses 0.6 x sqrt(2) x the upper-neck-to-head-top distance (documented approximation)."""
     ann_file = Path(ann_file)
-    data = _load_json(ann_file)
+    data = load_json(ann_file)
     if not isinstance(data, list):
         raise ValueError(f"{ann_file}: expected an MPII json list of {{joints, joints_vis, center, scale, image}}")
     images_dir = Path(images_dir) if images_dir is not None else ann_file.parent
@@ -225,9 +226,12 @@ def read_detections(det_file: str | Path, gt: PoseSet, score_thr: float = 0.0) -
     """Person boxes from a COCO detection-results json (image_id, bbox, score[, category_id]) for top-down
     evaluation: one keypoint-less Instance per box scoring at least `score_thr`."""
     det_file = Path(det_file)
-    dets = _load_json(det_file)
+    dets = load_json(det_file, "detections file")
     if not isinstance(dets, list):
         raise ValueError(f"{det_file}: expected a list of detections")
+    for i, d in enumerate(dets):
+        if not isinstance(d, dict) or "image_id" not in d or not is_box(d.get("bbox")):
+            raise ValueError(f"{det_file}: detection {i} needs image_id and bbox [x, y, w, h], got {d!r:.80}")
     by_image = {}
     for inst in gt.instances:
         by_image.setdefault(inst.image_id, inst.image_path)
@@ -258,6 +262,12 @@ def read_detections(det_file: str | Path, gt: PoseSet, score_thr: float = 0.0) -
     if unknown:
         log.warning("%s: %d detections name images that are not in the ground truth; skipped", det_file, unknown)
     return out
+
+
+def is_box(bbox) -> bool:
+    """A COCO bbox: four finite numbers x, y, w, h."""
+    return (isinstance(bbox, (list, tuple)) and len(bbox) == 4
+            and all(isinstance(v, (int, float)) and np.isfinite(v) for v in bbox))  # fmt: skip
 
 
 LSPET_TO_CROWDPOSE = (9, 8, 10, 7, 11, 6, 3, 2, 4, 1, 5, 0, 13, 12)

@@ -8,7 +8,6 @@ One-Euro-smoothed keypoints and the model's own in `raw_keypoints`). Streams run
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -18,6 +17,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from ..data.readers import is_box, load_json
 from ..files import write_json
 from ..imageio import is_image_path, read_images, write_image
 from .draw import draw_pose
@@ -27,16 +27,28 @@ log = logging.getLogger(__name__)
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
 
-def _boxes_by_file(path: str | None) -> dict[str, np.ndarray]:
-    """Detections json: a COCO results list with `file_name` (or `image_id` = file stem) and bbox/score."""
-    if not path:
-        return {}
-    dets = json.loads(Path(path).read_text())
+def read_boxes(path: str | Path) -> dict[str, np.ndarray]:
+    """A detections json: a COCO results list, each entry a person box (bbox x, y, w, h; score and category_id
+    optional) and where it belongs: `file_name`, or `image_id` = the file stem for images and the 0-based frame
+    index for a video. Returns {file stem or frame index as text: (N, 5) boxes with scores}."""
+    path = Path(path)
+    dets = load_json(path, "detections file")
+    if not isinstance(dets, list):
+        raise ValueError(f"{path}: expected a list of detections (COCO results), got a {type(dets).__name__}")
     out: dict[str, list] = {}
-    for d in dets:
-        key = str(d.get("file_name", d.get("image_id")))
-        out.setdefault(Path(key).stem, []).append([*d["bbox"], float(d.get("score", 1.0))])
+    for i, d in enumerate(dets):
+        if not isinstance(d, dict) or ("file_name" not in d and "image_id" not in d):
+            raise ValueError(f"{path}: detection {i} names no file_name or image_id, got {d!r:.80}")
+        if not is_box(d.get("bbox")):
+            raise ValueError(f"{path}: detection {i} needs bbox [x, y, w, h], got {d.get('bbox')!r:.80}")
+        if d.get("category_id", 1) != 1:
+            continue
+        key = Path(str(d["file_name"])).stem if "file_name" in d else str(d["image_id"])
+        out.setdefault(key, []).append([*d["bbox"], float(d.get("score", 1.0))])
     return {k: np.asarray(v, np.float32) for k, v in out.items()}
+
+
+NO_BOXES = np.zeros((0, 5), np.float32)
 
 
 def _flat(kps) -> list[float]:
@@ -74,7 +86,8 @@ def redact_url(source: str) -> str:
 
 
 def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None = None, score_thr: float = 0.0,
-               progress: bool = True, smooth: bool | dict = False, sequence_fps: float | None = None) -> dict:  # fmt: skip
+               progress: bool = True, smooth: bool | dict = False,
+               sequence_fps: float | None = None) -> dict:  # fmt: skip
     """Run `estimator` (lqpose.api.PoseEstimator) on `source`: an image, a folder of images, a video file, a URL
     or 'camera:N' (streams run until they end or Ctrl-C); returns a summary. `sequence_fps`: the folder's images
     are the frames of one clip (PoseTrack-style frame folders) taken at this rate, in natural name order
@@ -86,17 +99,18 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
         raise ValueError(f"{redact_url(str(source))}: a sequence is a folder of frames (videos are tracked anyway)")
     if sequence_fps is not None and not 0 < sequence_fps < 1000:
         raise ValueError(f"sequence fps must be in (0, 1000), got {sequence_fps}")
+    given = read_boxes(boxes) if boxes else None
     if stream is not None:
         out.mkdir(parents=True, exist_ok=True)
         return _infer_video(estimator, stream[0], stream[1], redact_url(source), out, score_thr, progress,
-                            PoseTracker(smooth=smooth))  # fmt: skip
+                            PoseTracker(smooth=smooth), given)  # fmt: skip
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
     out.mkdir(parents=True, exist_ok=True)
     if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
         return _infer_video(estimator, str(source), source.stem, source, out, score_thr, progress,
-                            PoseTracker(smooth=smooth))  # fmt: skip
+                            PoseTracker(smooth=smooth), given)  # fmt: skip
     if smooth and sequence_fps is None:
         raise ValueError(f"{source}: smoothing follows people over time: give a video, or a folder of frames "
                          "with --sequence")  # fmt: skip
@@ -104,12 +118,14 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     files = sorted(files, key=_natural_key if sequence_fps else None)
     if not files:
         raise ValueError(f"{source}: no images")
-    given = _boxes_by_file(boxes)
     tracker = PoseTracker(smooth=smooth) if sequence_fps else None
-    results, images, skipped = [], [], {}
+    results, images, skipped, unboxed = [], [], {}, 0
     try:
         for image_id, path, img in read_images(files, skipped, "infer", progress):
-            people = [p for p in estimator(img, given.get(path.stem)) if p["score"] >= score_thr]
+            # an image the detections skip has no one in it; without detections the estimator finds people
+            found = given.get(path.stem, NO_BOXES) if given is not None else None
+            unboxed += found is not None and len(found) == 0
+            people = [p for p in estimator(img, found) if p["score"] >= score_thr]
             if tracker is not None:  # a skipped (unreadable) frame still counts as time passing
                 people = tracker.update(people, image_id, sequence_fps)
             overlay = img.copy()
@@ -126,6 +142,9 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
         raise
     write_json(out / "results.json", results)
     write_json(out / "images.json", images)
+    if unboxed:
+        log.warning("%s: %d of %d images have no boxes in %s (matched by file stem); they have no people",
+                    source, unboxed, len(images), boxes)  # fmt: skip
     summary = {"images": len(images), "people": len(results), "skipped": len(skipped)}
     return summary | ({"tracks": tracker.next_id} if tracker is not None else {})
 
@@ -136,8 +155,9 @@ def _natural_key(path: Path) -> list:
 
 
 def _infer_video(estimator, capture: str | int, stem: str, source, out: Path, score_thr: float, progress: bool,
-                 tracker: PoseTracker) -> dict:  # fmt: skip
-    """`capture`: what cv2.VideoCapture opens (a path, URL or camera index); `stem` names the outputs."""
+                 tracker: PoseTracker, given: dict[str, np.ndarray] | None = None) -> dict:  # fmt: skip
+    """`capture`: what cv2.VideoCapture opens (a path, URL or camera index); `stem` names the outputs; `given`:
+    read_boxes()'s boxes by 0-based frame index (a frame they skip has no people), else the estimator's own."""
     cap = cv2.VideoCapture(capture)
     if not cap.isOpened():
         raise ValueError(f"{source}: not a readable video")
@@ -155,7 +175,8 @@ def _infer_video(estimator, capture: str | int, stem: str, source, out: Path, sc
             if not ok:
                 break
             rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-            people = [p for p in estimator(rgb) if p["score"] >= score_thr]
+            found = given.get(str(len(frames)), NO_BOXES) if given is not None else None
+            people = [p for p in estimator(rgb, found) if p["score"] >= score_thr]
             people = tracker.update(people, len(frames), fps)
             for p in people:
                 draw_pose(rgb, p, estimator.spec)
