@@ -49,10 +49,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .config import load_config
-    from .engine.train import TrainConfig, train
+    from .config import ConfigError, load_config
+    from .engine.train import TrainConfig, check_train_config, train
 
     cfg = load_config(TrainConfig, args.config, args.set)
+    try:
+        check_train_config(cfg)
+    except ConfigError as e:
+        raise ConfigError(f"{args.config}: {e}") from None
     run_dir = train(cfg, resume=args.resume)
     print(f"run folder: {run_dir}")
     return 0

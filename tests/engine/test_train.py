@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from lqpose.cli import main
 from lqpose.config import load_config
@@ -258,3 +259,24 @@ def test_joint_weights_reach_the_loss_and_the_saved_config(tiny_config, tmp_path
     assert load_config(TrainConfig, run / "config.yaml").data.joint_weights == all_zero
     with pytest.raises(ValueError, match=r"^data.joint_weights: 'hips' is not a joint of the coco layout"):
         train(load_config(TrainConfig, tiny_config, ["data.joint_weights={hips: 1.5}"]), progress=False)
+
+
+@pytest.mark.parametrize(
+    ("override", "error"),
+    [
+        ("optim.steps=-5", "optim.steps must be >= 1, got -5"),
+        ("optim.batch_size=0", "optim.batch_size must be >= 1, got 0"),
+        ("optim.lr=0", "optim.lr must be a number > 0, got 0.0"),
+        ("optim.min_lr_ratio=1.5", "optim.min_lr_ratio must be in (0, 1], got 1.5"),
+        ("data.input_size=[10, 10]", "data.input_size must be [width, height], each a multiple of 4 and >= 32"),
+        ("data.input_size=[50, 70]", "got [50, 70]"),
+        ("ckpt_every=0", "ckpt_every must be >= 1, got 0"),
+        ("model.backbone=lcnet_05", "model.backbone: unknown backbone 'lcnet_05'; use a timm model name"),
+    ],
+)
+def test_bad_training_values_stop_before_anything_is_written(tiny_config, capsys, override, error):
+    out = yaml.safe_load(tiny_config.read_text())["out_dir"]
+    assert main(["train", str(tiny_config), "--set", override]) == 1
+    err = capsys.readouterr().err
+    assert error in err and "Traceback" not in err
+    assert not Path(out).exists()

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from ..codec import codec_for
-from ..config import save_config, to_dict
+from ..config import ConfigError, save_config, to_dict
 from ..data.mix import convert_layout, repeat
 from ..data.readers import PoseSet, read_coco, read_lspet, read_mpii
 from ..data.records import Instance
@@ -107,6 +107,32 @@ class TrainConfig:
     ckpt_every: int = 500
     flip_test: bool = True
     eval_batch_size: int = 32
+
+
+def check_train_config(cfg: TrainConfig) -> None:
+    """Refuse values that would fail deep inside training (or, worse, run and write a run of nothing) with one
+    line naming the key. Paths are checked where they are read."""
+    o, d = cfg.optim, cfg.data
+    checks = [
+        (o.steps >= 1, "optim.steps", "must be >= 1", o.steps),
+        (o.batch_size >= 1, "optim.batch_size", "must be >= 1", o.batch_size),
+        (o.lr > 0 and math.isfinite(o.lr), "optim.lr", "must be a number > 0", o.lr),
+        (o.weight_decay >= 0, "optim.weight_decay", "must be >= 0", o.weight_decay),
+        (o.warmup_steps >= 0, "optim.warmup_steps", "must be >= 0", o.warmup_steps),
+        (0 < o.min_lr_ratio <= 1, "optim.min_lr_ratio", "must be in (0, 1]", o.min_lr_ratio),
+        (o.grad_clip >= 0, "optim.grad_clip", "must be >= 0 (0: no clipping)", o.grad_clip),
+        # heatmaps are a quarter of the input: sides that are multiples of 4 keep the codec and the network agreed
+        (all(v >= 32 and v % 4 == 0 for v in d.input_size), "data.input_size",
+         "must be [width, height], each a multiple of 4 and >= 32", list(d.input_size)),
+        (d.sigma >= 0, "data.sigma", "must be >= 0 (0: scaled with the input size)", d.sigma),
+        (d.workers >= 0, "data.workers", "must be >= 0", d.workers),
+        (cfg.log_every >= 1, "log_every", "must be >= 1", cfg.log_every),
+        (cfg.ckpt_every >= 1, "ckpt_every", "must be >= 1", cfg.ckpt_every),
+        (cfg.eval_batch_size >= 1, "eval_batch_size", "must be >= 1", cfg.eval_batch_size),
+    ]  # fmt: skip
+    for ok, key, rule, value in checks:
+        if not ok:
+            raise ConfigError(f"{key} {rule}, got {value}")
 
 
 class TrainingDiverged(RuntimeError):
@@ -259,6 +285,7 @@ class _Logger:
 
 def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) -> Path:
     """Train a student per `cfg`; returns the run folder."""
+    check_train_config(cfg)
     rank, world, device = _dist_setup()
     main_proc = rank == 0
     _seed_everything(cfg.seed)

@@ -161,6 +161,9 @@ class Student(nn.Module):
             if cfg.weights:
                 load_yolox_onnx(self.backbone, cfg.weights)
         else:
+            if not timm.is_model(cfg.backbone):
+                raise ValueError(f"model.backbone: unknown backbone {cfg.backbone!r}; use a timm model name "
+                                 f"(timm.list_models()) or one of {', '.join(YOLOX_VARIANTS)}")  # fmt: skip
             kwargs = {"feature_location": ""} if cfg.backbone.startswith("hrnet") else {}
             out_indices = (1, 2, 3, 4)  # strides 4, 8, 16, 32
             self.backbone = timm.create_model(
