@@ -95,7 +95,7 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     OneEuroFilter arguments to smooth each track's keypoints (lqpose.infer.track), False for the model's own."""
     out = Path(out)
     stream = stream_source(source) if isinstance(source, str) else None
-    if sequence_fps is not None and (stream is not None or not Path(source).is_dir()):
+    if sequence_fps is not None and (stream is not None or (Path(source).exists() and not Path(source).is_dir())):
         raise ValueError(f"{redact_url(str(source))}: a sequence is a folder of frames (videos are tracked anyway)")
     if sequence_fps is not None and not 0 < sequence_fps < 1000:
         raise ValueError(f"sequence fps must be in (0, 1000), got {sequence_fps}")
