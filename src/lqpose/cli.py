@@ -191,7 +191,7 @@ def _cmd_average(args: argparse.Namespace) -> int:
         weights = [float(w) for w in args.weights.split(",")] if args.weights else None
     except ValueError:
         raise ValueError(f"--weights wants comma-separated numbers, got {args.weights!r}") from None
-    print(f"wrote {write_average(args.students, args.out, weights)}")
+    print(f"wrote {write_average(args.students, args.out, weights, force=args.force)}")
     return 0
 
 
@@ -386,6 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("students", nargs="+", help="two or more checkpoints, student.pt or .safetensors, one architecture")
     p.add_argument("--out", required=True, help="the averaged student.pt to write (export it like any other)")
     p.add_argument("--weights", help="comma-separated weights, one per student (default: equal)")
+    p.add_argument("--force", action="store_true",
+                   help="average even students whose weights do not look like continuations of one model")  # fmt: skip
     p.set_defaults(func=_cmd_average)
 
     from .import_checkpoint import ARCHS

@@ -9,8 +9,9 @@ from lqpose.models.ckd import export_student
 from lqpose.models.student import StudentConfig, build_student
 
 
-def save_student(path, seed: int, step: int = 100, head_channels: int = 32):
-    """A random-weight 128x96 COCO-17 student; the seed sets its weights, BatchNorm statistics included."""
+def save_student(path, seed: int, step: int = 100, head_channels: int = 32, drift: int | None = None):
+    """A random-weight 128x96 COCO-17 student; the seed sets its weights, BatchNorm statistics included. `drift`:
+    a continuation of that student, every weight moved by a tenth of its tensor's spread (drawn with this seed)."""
     torch.manual_seed(seed)
     model = build_student(StudentConfig(head_channels=head_channels))
     with torch.no_grad():
@@ -19,6 +20,11 @@ def save_student(path, seed: int, step: int = 100, head_channels: int = 32):
                 m.running_mean.normal_()
                 m.running_var.uniform_(0.5, 2.0)
                 m.num_batches_tracked.fill_(seed)
+        if drift is not None:
+            torch.manual_seed(drift)
+            for t in model.state_dict().values():
+                if t.is_floating_point() and t.numel() > 1:  # running_var (0.5-2) stays positive
+                    t.add_(0.1 * t.std() * torch.randn_like(t))
     keypoints = {"name": "coco", "names": list(COCO17.names), "skeleton": [list(p) for p in COCO17.skeleton]}
     config = {"model": {"head_channels": head_channels}, "data": {"input_size": [96, 128], "sigma": 2.0}}
     payload = {"model": model.state_dict(), "config": config, "keypoints": keypoints, "step": step}
@@ -29,7 +35,7 @@ def save_student(path, seed: int, step: int = 100, head_channels: int = 32):
 @pytest.fixture(scope="module")
 def two(tmp_path_factory):
     d = tmp_path_factory.mktemp("soup")
-    return save_student(d / "a.pt", seed=1, step=100), save_student(d / "b.pt", seed=2, step=300)
+    return save_student(d / "a.pt", seed=1, step=100), save_student(d / "b.pt", seed=1, step=300, drift=2)
 
 
 def test_the_average_is_the_weighted_mean_of_every_float_tensor(two):
@@ -94,3 +100,13 @@ def test_a_safetensors_ingredient_keeps_the_step_its_export_recorded(two, tmp_pa
     soup = average_students([st, two[1]])
     assert f"{st.as_posix()} (weight 0.500, step 100)" in soup["info"]["averaged_from"]
     assert soup["step"] == 300
+
+
+def test_students_that_share_no_parent_are_refused_unless_forced(two, tmp_path, capsys):
+    stranger = save_student(tmp_path / "stranger.pt", seed=7)  # another initialisation, same architecture
+    out = tmp_path / "x.pt"
+    assert main(["average", str(two[0]), str(stranger), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{stranger}: tensor " in err and f"to {two[0]}'s (< 0.5)" in err and "--force" in err
+    assert not out.exists()
+    assert main(["average", str(two[0]), str(stranger), "--out", str(out), "--force"]) == 0 and out.is_file()
