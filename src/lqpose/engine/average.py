@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from ..models.ckd import export_student
 from .checkpoint import load_model_file, save_checkpoint
 
@@ -84,6 +86,8 @@ def _check_shared_parent(first_path, first: dict, path, ckpt: dict) -> None:
         if not ref.is_floating_point() or ref.dim() < 2:  # convolution and linear weights only
             continue
         a, b = ref.double().flatten(), ckpt["model"][key].double().flatten()
+        if torch.equal(a, b):  # also two all-zero tensors (a zero-initialised layer neither trained)
+            continue
         cosine = float(a @ b / (a.norm() * b.norm()).clamp_min(1e-12))
         if cosine < MIN_COSINE:
             raise ValueError(
