@@ -1,6 +1,6 @@
 """Per-person latency and throughput of the default student on this CPU: torch eager as trained, torch eager with
 BatchNorm folded into the convolutions, folded + channels-last weights, the same with the 1x1 convolutions run as
-matrix products (what `lqpose.load` runs), that with auto-gain toggled (`lqpose export --input-norm
+matrix products (what `lqpose.load(runtime="torch")` runs), that with auto-gain toggled (`lqpose export --input-norm
 gain|imagenet`: off for the bundle, which has it, on for others), the same through torch.compile
 (`lqpose.load(compile=True)`) and ONNX Runtime, at batch 1 and 16, and the last three again with the flip test
 (`lqpose.load`'s default and how every accuracy figure was scored: the crops and their mirrors as one batch),
@@ -36,7 +36,7 @@ from lqpose.models.fuse import compile_for_inference, fuse_conv_bn, is_pointwise
 from lqpose.models.student import StudentConfig, auto_gain, build_student, count_parameters
 
 COMPILED = "torch.compile of `lqpose.load`'s model"
-FLIP_EAGER = "`lqpose.load` eager, flip test (the default)"
+FLIP_EAGER = "`lqpose.load` eager, flip test (the default)"  # runtime="torch"; on a CPU the default runs FLIP_ORT
 FLIP_COMPILED = "torch.compile, flip test"
 FLIP_ORT = "ONNX Runtime, flip test"
 
@@ -142,7 +142,8 @@ def main() -> None:
     ends = {}
     if (SHARED / "lspet").is_dir():
         people = real_people(SHARED, max(1, args.repeats // 5))
-        for name, est in (("torch eager", lqpose.load(ckpt)), ("ONNX Runtime", lqpose.load(onnx_path))):
+        ests = (("torch eager", lqpose.load(ckpt, runtime="torch")), ("ONNX Runtime", lqpose.load(onnx_path)))
+        for name, est in ests:
             ends[name] = f"`lqpose.load` end to end, {name}, flip test"
             timers[ends[name], 1] = (lambda p, est=est: est(p[0], boxes=[p[1]]), people)
     movenet = None
@@ -188,7 +189,7 @@ def main() -> None:
               f"{rows[COMPILED][0] / mn:.2f}x compiled and "
               f"{rows['ONNX Runtime'][0] / mn:.2f}x in ONNX Runtime (target <= 2x); with the flip test (the "
               f"default, as scored) {rows[FLIP_EAGER][0] / mn:.2f}x eager, {rows[FLIP_COMPILED][0] / mn:.2f}x "
-              f"compiled, {rows[FLIP_ORT][0] / mn:.2f}x ONNX Runtime")  # fmt: skip
+              f"compiled, {rows[FLIP_ORT][0] / mn:.2f}x ONNX Runtime (`lqpose.load`'s runtime on a CPU)")  # fmt: skip
     x1 = torch.from_numpy(student_in[None])
     with torch.inference_mode():  # the op alone: steadier than the difference of two noisy rows
         gain_ms = per_person_ms(lambda: auto_gain(x1), 1, args.repeats * 5)

@@ -152,8 +152,9 @@ def _as_scored(model, spec, flip_test: bool):
 
 def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers: dict, shared: Path) -> dict:
     """Params, GFLOPs (as trained) and batch-1 per-person latency on the same real crops, each student timed as
-    its accuracy rows were scored (flip test or one pass, `_as_scored`), torch as `lqpose.load` runs it (BatchNorm
-    folded into the convolutions), every runtime timed in the same interleaved rounds (`interleaved_ms`)."""
+    its accuracy rows were scored (flip test or one pass, `_as_scored`), torch as `lqpose.load(runtime="torch")` runs
+    it (BatchNorm folded into the convolutions), every runtime timed in the same interleaved rounds
+    (`interleaved_ms`)."""
     rows, timers, crops = {}, {}, {}
     for name, m in students.items():
         size = tuple(m.codec.input_size)
@@ -256,9 +257,9 @@ def cost_table(costs: dict) -> list[str]:
     lines = ["### Cost on this CPU (batch 1, one person per call, each model as its accuracy rows were scored; "
              "50 real LSPET crops)", "",
               "Median of 5 interleaved rounds (every runtime once per round); passes: the flip test runs the crop "
-              "and its mirror as one batch of two, 1 is one forward pass; torch: eager, as `lqpose.load` "
-              "runs it; torch.compile: `lqpose.load(compile=True)`. × MoveNet: the ratio to MoveNet's time in "
-              "the same run.", "",
+              "and its mirror as one batch of two, 1 is one forward pass; torch: eager, as "
+              "`lqpose.load(runtime=\"torch\")` runs it; torch.compile: `lqpose.load(compile=True)`; ONNX Runtime: "
+              "`lqpose.load`'s default on a CPU. × MoveNet: the ratio to MoveNet's time in the same run.", "",
               "| model | input | passes | params (M) | GFLOPs | torch ms/person | torch.compile ms/person "
               "| ONNX Runtime ms/person | own runtime ms/person | torch × MoveNet | torch.compile × MoveNet "
               "| ONNX Runtime × MoveNet |",

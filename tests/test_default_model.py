@@ -38,7 +38,7 @@ def test_load_default_finds_the_head_of_the_astronaut():
     head = person["keypoints"][model.spec.names.index("head")]
     assert 150 <= head[0] <= 300 and 0 <= head[1] <= 150  # her face is around (225, 90)
     # the bundled student carries a quality head trained toward 1 - severity/5 (a score in [0, 1])
-    assert model.model.quality is not None and 0.0 <= person["quality"] <= 1.0
+    assert person["quality"] is not None and 0.0 <= person["quality"] <= 1.0
 
 
 def test_load_runs_the_bundled_model_folded_and_channels_last():
@@ -51,7 +51,7 @@ def test_load_runs_the_bundled_model_folded_and_channels_last():
     from lqpose.models.fuse import PointwiseMatmul
 
     plain, _, _ = load_student_checkpoint(DEFAULT_MODEL)
-    folded = lqpose.load().model
+    folded = lqpose.load(runtime="torch").model
     assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in plain.modules()) == 49
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
     convs = [m.weight for m in folded.modules() if isinstance(m, torch.nn.Conv2d)]
@@ -124,7 +124,7 @@ def test_export_default_gives_the_bundled_model_as_onnx(tmp_path, capsys):
 
     assert main(["export", "default", "--onnx", str(tmp_path / "d.onnx")]) == 0
     onnx_model = OnnxPoseModel(tmp_path / "d.onnx")
-    torch_model = lqpose.load()
+    torch_model = lqpose.load(runtime="torch")
     assert onnx_model.spec.names == torch_model.spec.names and onnx_model.codec == torch_model.codec
     a = lqpose.load(tmp_path / "d.onnx")(astronaut(), boxes=[DEMO_PHOTOS["astronaut"][1]])[0]["keypoints"]
     b = torch_model(astronaut(), boxes=[DEMO_PHOTOS["astronaut"][1]])[0]["keypoints"]
@@ -137,7 +137,7 @@ def test_export_default_gives_the_bundled_model_as_onnx(tmp_path, capsys):
 def test_load_compile_gives_the_same_poses_as_eager():
     """`lqpose.load(compile=True)` (torch.compile of the bundled model) finds the poses eager torch finds."""
     boxes = [DEMO_PHOTOS["astronaut"][1]]
-    eager = lqpose.load()(astronaut(), boxes=boxes)[0]
+    eager = lqpose.load(runtime="torch")(astronaut(), boxes=boxes)[0]
     compiled = lqpose.load(compile=True)(astronaut(), boxes=boxes)[0]
     assert eager["keypoints"].shape == (14, 3)
     assert np.abs(eager["keypoints"] - compiled["keypoints"]).max() < 1e-3

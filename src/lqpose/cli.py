@@ -156,7 +156,7 @@ def _cmd_infer(args: argparse.Namespace) -> int:
     if len(args.paths) > 2:
         raise ValueError(f"expected [MODEL] INPUT, got {len(args.paths)} paths")
     model, args.input = args.paths if len(args.paths) == 2 else ["default", args.paths[0]]
-    device = args.device or ("cpu" if args.runtime == "onnxruntime" else _default_device())
+    device = args.device or ("cpu" if args.runtime == "onnxruntime" else _default_device())  # auto: cuda if any
     estimator = load(model, detector=detector, device=device, flip_test=not args.no_flip, runtime=args.runtime)
     summary = infer_path(
         estimator, args.input, args.out, args.boxes, args.score_thr, smooth=args.smooth, sequence_fps=args.sequence
@@ -352,9 +352,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available; cpu for onnxruntime)")
     p.add_argument("--no-flip", action="store_true",
                    help="one forward pass per person instead of the flip test (faster; -0.011 LSPET mPC)")  # fmt: skip
-    p.add_argument("--runtime", choices=("torch", "onnxruntime"), default="torch",
-                   help="onnxruntime: export the model at start (a few seconds) and run it in ONNX Runtime, the "
-                   "fastest CPU path (an .onnx MODEL always runs there)")  # fmt: skip
+    p.add_argument("--runtime", choices=("auto", "torch", "onnxruntime"), default="auto",
+                   help="onnxruntime: export the model at start (under a second) and run it in ONNX Runtime, the "
+                   "fastest CPU path (an .onnx MODEL always runs there); torch: eager torch; auto (default): ONNX "
+                   "Runtime on the CPU, torch on a GPU")  # fmt: skip
     p.add_argument("--smooth", nargs="?", const=True, default=False, type=_one_euro, metavar="MIN_CUTOFF,BETA",
                    help="video or --sequence: One-Euro-smooth each tracked person's keypoints (default 1,10: a "
                    "quarter less shake; steadier drawing, not more accurate keypoints; raw ones kept in the "

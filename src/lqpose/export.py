@@ -43,6 +43,9 @@ def export_onnx(checkpoint: str | Path, out: str | Path, opset: int = 17, dynami
     tmp = out.with_name(f".{out.name}.tmp")
     with warnings.catch_warnings():  # the exporter's note that it cannot fold a Slice constant: harmless, noisy
         warnings.filterwarnings("ignore", message="Constant folding", category=UserWarning)
+        # the legacy exporter is chosen on purpose (exact opset graphs; `lqpose.load` exports at every CPU load)
+        warnings.filterwarnings("ignore", message="You are using the legacy TorchScript", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message="The feature will be removed", category=DeprecationWarning)
         torch.onnx.export(net, (torch.zeros(1, 3, h, w),), str(tmp), opset_version=opset, dynamo=False,
                           input_names=["image"], output_names=outputs, dynamic_axes=axes)  # fmt: skip
     import onnx

@@ -42,7 +42,7 @@ def clip(shared_data, tmp_path_factory):
 
 
 def test_three_line_api_torch_and_onnx_agree(ckpt, tmp_path, astronaut):
-    model = lqpose.load(ckpt)
+    model = lqpose.load(ckpt, runtime="torch")
     people = model(astronaut)
     assert len(people) == 1 and people[0]["keypoints"].shape == (17, 3)
     assert 0 <= people[0]["quality"] <= 1 and people[0]["score"] > 0
@@ -77,13 +77,13 @@ def test_onnx_runtime_path_runs_no_torch_compute(ckpt, tmp_path, astronaut):
 def test_runtime_onnxruntime_exports_at_load_and_predicts_as_torch(ckpt, astronaut, tmp_path):
     from lqpose.export import OnnxPoseModel
 
-    torch_people = lqpose.load(ckpt)(astronaut)
+    torch_people = lqpose.load(ckpt, runtime="torch")(astronaut)
     est = lqpose.load(ckpt, runtime="onnxruntime")
     assert isinstance(est.model, OnnxPoseModel) and est.model.name == "student"
     people = est(astronaut)
     assert np.abs(people[0]["keypoints"][:, :2] - torch_people[0]["keypoints"][:, :2]).max() < 0.01
     assert people[0]["quality"] == pytest.approx(torch_people[0]["quality"], abs=1e-4)
-    with pytest.raises(ValueError, match="runtime must be one of torch, onnxruntime, got 'tensorrt'"):
+    with pytest.raises(ValueError, match="runtime must be one of auto, torch, onnxruntime, got 'tensorrt'"):
         lqpose.load(ckpt, runtime="tensorrt")
     with pytest.raises(ValueError, match="compile applies to torch models"):
         lqpose.load(ckpt, runtime="onnxruntime", compile=True)
@@ -102,12 +102,38 @@ def test_infer_cli_no_flip_and_runtime_reach_the_model(ckpt, astronaut, tmp_path
         assert main(["infer", str(ckpt), str(image), "--out", str(out), *flags]) == 0
         return np.asarray(json.loads((out / "results.json").read_text())[0]["keypoints"], np.float32).reshape(-1, 3)
 
-    flip, one_pass = keypoints(), keypoints("--no-flip")
+    flip, one_pass = keypoints("--runtime", "torch"), keypoints("--no-flip", "--runtime", "torch")
     one_pass_ort = keypoints("--no-flip", "--runtime", "onnxruntime")
-    expected = lqpose.load(ckpt, flip_test=False)(astronaut)[0]["keypoints"]
+    expected = lqpose.load(ckpt, flip_test=False, runtime="torch")(astronaut)[0]["keypoints"]
     assert np.abs(one_pass[:, :2] - expected[:, :2]).max() < 0.01  # --no-flip is one pass, as flip_test=False
     assert np.abs(flip[:, :2] - one_pass[:, :2]).max() > 0.1  # and not the flip test
     assert np.abs(one_pass_ort[:, :2] - one_pass[:, :2]).max() < 0.01
+
+
+def test_auto_runtime_is_onnx_runtime_on_the_cpu_and_torch_otherwise(ckpt, astronaut, monkeypatch, caplog):
+    """The default `runtime="auto"` serves on the CPU through ONNX Runtime (half eager torch's time per person,
+    docs/inference.md), keeps torch where ONNX Runtime does not apply (compile, a GPU), and runs a model the exporter
+    cannot trace in torch with a warning instead of failing."""
+    from lqpose.export import OnnxPoseModel
+
+    est = lqpose.load(ckpt)
+    assert isinstance(est.model, OnnxPoseModel)
+    expected = lqpose.load(ckpt, runtime="torch")
+    assert isinstance(expected.model, torch.nn.Module)
+    a, b = est(astronaut)[0], expected(astronaut)[0]
+    assert np.abs(a["keypoints"][:, :2] - b["keypoints"][:, :2]).max() < 0.01
+
+    def broken(path):
+        raise RuntimeError("no such op")
+
+    monkeypatch.setattr("lqpose.export.onnx_model_for", broken)
+    with pytest.raises(RuntimeError, match="no such op"):  # an explicit onnxruntime keeps the exporter's error
+        lqpose.load(ckpt, runtime="onnxruntime")
+    with caplog.at_level("WARNING", logger="lqpose.api"):
+        fallback = lqpose.load(ckpt)
+    assert isinstance(fallback.model, torch.nn.Module)
+    assert "ONNX export failed (RuntimeError: no such op); running it in eager torch instead" in caplog.text
+    assert np.abs(fallback(astronaut)[0]["keypoints"] - b["keypoints"]).max() < 1e-4
 
 
 def test_yolox_finds_the_pedestrians_of_the_cctv_video(shared_data, clip):
