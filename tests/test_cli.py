@@ -209,3 +209,40 @@ def test_relabel_lists_the_people_every_model_fits_exchanged(shared_data, tmp_pa
     elsewhere.write_text(json.dumps([{"ann_id": 10**9, "image_id": 1, "keypoints": [0] * 51, "score": 1.0}]))
     code, _, err = run(["relabel", "--ann", str(ann), "--predictions", str(elsewhere), "--out", str(out)], capsys)
     assert code != 0 and f"{elsewhere}: none of its predictions is for a person of {ann} (another split?)" in err
+
+
+def test_degrade_never_overwrites_its_input(image_dir, tmp_path, capsys):
+    """Degrading into the input's own place would replace the only clean copy: refused before anything is written,
+    for one image and for a folder (with --keep-ext every name collides; without it, .png inputs would)."""
+    before = {p.name: p.read_bytes() for p in image_dir.iterdir()}
+    one = image_dir / "img0.jpg"
+    code, _, err = run(["degrade", str(one), str(one), "--type", "jpeg", "--severity", "2"], capsys)
+    assert code != 0 and "img0.jpg: would overwrite its input image" in err
+    code, _, err = run(["degrade", str(image_dir), str(image_dir), "--type", "fog", "--severity", "1", "--keep-ext"],
+                       capsys)  # fmt: skip
+    assert code != 0 and "img0.jpg: would overwrite its input image" in err
+    assert {p.name: p.read_bytes() for p in image_dir.iterdir()} == before  # nothing written, no params file
+    # a folder of JPEGs into itself without --keep-ext writes PNGs beside them: no input is lost, so it runs
+    assert run(["degrade", str(image_dir), str(image_dir), "--type", "fog", "--severity", "1"], capsys)[0] == 0
+    assert all((image_dir / name).read_bytes() == data for name, data in before.items())
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("low_light_prob=2", "low_light_prob is a probability, within [0, 1]; got 2.0"),
+        ("second.noise_prob=-0.1", "second.noise_prob is a probability, within [0, 1]; got -0.1"),
+        ("first.resize_scale=[1.2,0.3]", "first.resize_scale is a range [low, high] with low <= high; got [1.2, 0.3]"),
+        ("first.quality=[0,50]", "first.quality must lie >= 1.0 and <= 100.0; got [0.0, 50.0]"),
+        ("extreme_scale=[0,0.02]", "extreme_scale must lie > 0.0; got [0.0, 0.02]"),
+        ("first.poisson_prob=0.9", "first.poisson_prob + sensor_prob must be <= 1"),
+    ],
+)
+def test_degrade_chain_refuses_a_config_outside_its_domain(override, message, image_dir, tmp_path, capsys):
+    code, _, err = run(["degrade", str(image_dir), str(tmp_path / "o"), "--type", "chain", "--set", override], capsys)
+    assert code != 0 and len(err.strip().splitlines()) == 1 and message in err, err
+    assert not (tmp_path / "o").exists()
+    (tmp_path / "chain.yaml").write_text("shuffle_prob: 1.5\n")
+    code, _, err = run(["degrade", str(image_dir), str(tmp_path / "o"), "--type", "chain", "--chain-config",
+                        str(tmp_path / "chain.yaml")], capsys)  # fmt: skip
+    assert code != 0 and f"{tmp_path / 'chain.yaml'}: shuffle_prob is a probability" in err, err

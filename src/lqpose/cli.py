@@ -27,6 +27,10 @@ def _cmd_degrade(args: argparse.Namespace) -> int:
     chain_config = None
     if args.type == CHAIN:
         chain_config = load_config(ChainConfig, args.chain_config, args.set)
+        try:
+            chain_config.validate()
+        except ValueError as e:  # name the YAML, as config errors do
+            raise ValueError(f"{args.chain_config}: {e}" if args.chain_config else str(e)) from None
     elif args.severity is None:
         raise ValueError(f"--type {args.type} needs --severity 1..5")
     record = degrade_path(

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lqpose.config import ConfigError, load_config
-from lqpose.degrade import ChainConfig, random_chain, random_chain_with_params, replay_chain, sample_chain
+from lqpose.degrade import ChainConfig, ChainRound, random_chain, random_chain_with_params, replay_chain, sample_chain
 
 
 def test_same_seed_same_bytes_different_seed_differs(small_image):
@@ -130,3 +130,23 @@ def test_an_extreme_night_stage_is_the_frames_only_noise_and_no_codec_follows():
     ordinary.first.noise_prob = 1.0
     kinds = [op["op"] for op in sample_chain((120, 90, 3), np.random.default_rng(1), ordinary)]
     assert kinds[kinds.index("low_light") + 1] in ("gaussian_noise", "shot_noise", "sensor_noise")
+
+
+def test_every_shipped_config_passes_validation_and_the_training_lq_config_checks_the_chain():
+    """configs/chain.yaml and every training config's data.lq validate; a bad chain inside a training config is
+    named by its full key."""
+    from pathlib import Path
+
+    from lqpose.data.topdown import LQConfig
+    from lqpose.engine.train import TrainConfig
+
+    root = Path(__file__).resolve().parents[2] / "configs"
+    load_config(ChainConfig, root / "chain.yaml").validate()
+    trains = [p for p in root.rglob("*.yaml") if p.name != "chain.yaml"]
+    assert len(trains) > 50
+    for path in trains:
+        load_config(TrainConfig, path).data.lq.validate()
+    with pytest.raises(ValueError, match=r"^lq\.chain\.second\.blur_prob is a probability, within \[0, 1\]; got 3"):
+        LQConfig(mode="chain", chain=ChainConfig(second=ChainRound(blur_prob=3.0))).validate()
+    with pytest.raises(ValueError, match=r"^lq\.clean_prob is a probability"):
+        LQConfig(mode="mix", clean_prob=1.5).validate()

@@ -59,6 +59,10 @@ class LQConfig:
                 raise ValueError(f"lq.types: unknown degradation type {t!r}")
         if any(s not in (1, 2, 3, 4, 5) for s in self.severities) or not self.severities:
             raise ValueError(f"lq.severities must be within 1..5, got {self.severities}")
+        for key in ("chain_prob", "clean_prob"):
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                raise ValueError(f"lq.{key} is a probability, within [0, 1]; got {getattr(self, key)}")
+        self.chain.validate("lq.chain.")
 
 
 def normalize(img: np.ndarray) -> torch.Tensor:

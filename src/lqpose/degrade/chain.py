@@ -43,6 +43,43 @@ class ChainRound:
     webp_prob: float = 0.15  # else JPEG
     quality: tuple[float, float] = (30.0, 95.0)
 
+    def validate(self, where: str = "") -> None:
+        """One line naming the key, before any image is drawn: a probability above 1 or a reversed range would
+        otherwise train or write on a chain other than the one asked for, without a word."""
+        for key in ("blur_prob", "resize_prob", "noise_prob", "poisson_prob", "sensor_prob", "gray_noise_prob",
+                    "compression_prob", "webp_prob"):  # fmt: skip
+            _check_prob(getattr(self, key), where + key)
+        if self.poisson_prob + self.sensor_prob > 1:
+            raise ValueError(f"{where}poisson_prob + sensor_prob must be <= 1 (the rest is Gaussian noise), got "
+                             f"{self.poisson_prob} + {self.sensor_prob}")  # fmt: skip
+        weights = self.blur_kind_weights
+        if any(w < 0 for w in weights) or sum(weights) <= 0:
+            raise ValueError(f"{where}blur_kind_weights must be >= 0 with a positive sum, got {list(weights)}")
+        _check_range(self.gaussian_sigma, where + "gaussian_sigma", low=0.0)
+        _check_range(self.motion_length, where + "motion_length", low=1.0)
+        _check_range(self.defocus_radius, where + "defocus_radius", low=0.0)
+        _check_range(self.resize_scale, where + "resize_scale", low=0.0, open_low=True)
+        _check_range(self.gaussian_sigma_noise, where + "gaussian_sigma_noise", low=0.0)
+        _check_range(self.poisson_photons, where + "poisson_photons", low=0.0, open_low=True)
+        _check_range(self.quality, where + "quality", low=1.0, high=100.0)
+
+
+def _check_prob(value: float, key: str) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{key} is a probability, within [0, 1]; got {value}")
+
+
+def _check_range(
+    lo_hi: tuple[float, float], key: str, low: float, high: float | None = None, open_low: bool = False
+) -> None:
+    lo, hi = lo_hi
+    if lo > hi:
+        raise ValueError(f"{key} is a range [low, high] with low <= high; got {list(lo_hi)}")
+    if (lo <= low if open_low else lo < low) or (high is not None and hi > high):
+        bound = f"> {low}" if open_low else f">= {low}"
+        bound += f" and <= {high}" if high is not None else ""
+        raise ValueError(f"{key} must lie {bound}; got {list(lo_hi)}")
+
 
 def _second_round() -> ChainRound:
     return ChainRound(
@@ -78,6 +115,18 @@ class ChainConfig:
     extreme_read: tuple[float, float] = (0.1, 1.0)  # read-noise std / light scale, log-uniform
     extreme_gain: tuple[float, float] = (0.01, 0.2)  # shot-noise gain / light scale, log-uniform
     min_scale: float = 0.15  # the intermediate image never shrinks below this fraction of the input
+
+    def validate(self, where: str = "") -> None:
+        """Every probability within [0, 1] and every range ordered and in its domain, named by its key."""
+        self.first.validate(where + "first.")
+        self.second.validate(where + "second.")
+        for key in ("second_prob", "shuffle_prob", "low_light_prob", "extreme_low_light_prob"):
+            _check_prob(getattr(self, key), where + key)
+        _check_range(self.low_light_scale, where + "low_light_scale", low=0.0, high=1.0, open_low=True)
+        for key in ("extreme_scale", "extreme_read", "extreme_gain"):  # drawn log-uniform: above zero
+            _check_range(getattr(self, key), where + key, low=0.0, open_low=True)
+        if not 0.0 < self.min_scale <= 1.0:
+            raise ValueError(f"{where}min_scale must lie in (0, 1]; got {self.min_scale}")
 
 
 def _u(rng: np.random.Generator, lo_hi: tuple[float, float], digits: int = 4) -> float:

@@ -51,6 +51,8 @@ def degrade_path(
     if name != CHAIN:
         get_spec(name)
         check_severity(severity)
+    elif chain_config is not None:
+        chain_config.validate()
     if not src.exists():
         raise FileNotFoundError(f"{src}: no such file or folder")
     if src.is_dir():
@@ -68,6 +70,9 @@ def degrade_path(
         outputs = {src: out}
         params_path = out.with_name(out.stem + ".params.json")
 
+    for path, out in outputs.items():
+        if out.resolve() == path.resolve():  # the degraded image would replace the only clean copy
+            raise ValueError(f"{out}: would overwrite its input image; write the degraded images elsewhere")
     record = {
         "lqpose_version": __version__,
         "type": name,
