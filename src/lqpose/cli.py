@@ -254,6 +254,16 @@ def _default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 def _severity(text: str) -> int:
     try:
         value = int(text)
@@ -310,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the random camera chain, seeded per image (an LQ validation that is not one benchmark type)",
     )
     p.add_argument("--no-flip", action="store_true", help="disable flip test")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=_positive_int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument("--out", required=True, help="output folder")
@@ -325,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--severities", default="1-5", help="e.g. 1,3,5 or 1-5")
     p.add_argument("--mixed", type=int, default=0, help="number of mixed camera-pipeline splits")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", type=_positive_int, default=1)
     p.set_defaults(func=_cmd_make_bench)
 
     p = sub.add_parser("bench", help="score models on every split of a benchmark and write a report")
@@ -442,6 +452,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             raise
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if isinstance(e, OSError) and e.filename is not None and e.strerror:  # the file first, as our own errors
+            msg = f"{e.filename}: {e.strerror}" + (f" (-> {e.filename2})" if e.filename2 else "")
         print(f"lqpose {args.command}: error: {msg}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

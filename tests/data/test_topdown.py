@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from lqpose.codec import codec_for
@@ -139,14 +140,28 @@ def test_eval_degrade_changes_the_input(shared_data):
     assert dark.mean() < clean.mean() - 0.5
 
 
-def test_unreadable_image_is_replaced_and_counted(shared_data, tmp_path):
+def test_unreadable_training_image_is_replaced_and_counted(shared_data, tmp_path):
     s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
     (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
     good = s.trainable()[0]
     bad = Instance(str(tmp_path / "bad.jpg"), 1, good.bbox, good.keypoints, good.area, good.image_size)
-    ds = TopDownDataset([bad, good], s.spec, codec_for((96, 128)))
+    ds = TopDownDataset([bad, good], s.spec, codec_for((96, 128)), train=True)
     x = ds[0]
-    assert x["bad_reads"] == 1 and x["index"] == 1
+    assert x["bad_reads"] == 1 and x["index"] == 1 and x["readable"]
+    with pytest.raises(RuntimeError, match=r"none of the 1 training people's images could be read"):
+        TopDownDataset([bad], s.spec, codec_for((96, 128)), train=True)[0]
+
+
+def test_unreadable_evaluation_image_is_marked_not_replaced(shared_data, tmp_path):
+    """In evaluation a stand-in would be another person's crop scored as this one's (and that person twice)."""
+    s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
+    good = s.trainable()[0]
+    bad = Instance(str(tmp_path / "bad.jpg"), 1, good.bbox, good.keypoints, good.area, good.image_size)
+    ds = TopDownDataset([bad, good], s.spec, codec_for((96, 128)), eval_degrade=("fog", 3))
+    x, y = ds[0], ds[1]
+    assert x["index"] == 0 and x["bad_reads"] == 1 and not x["readable"]
+    assert y["index"] == 1 and y["readable"] and x["image"].shape == y["image"].shape
 
 
 def test_epoch_sampler_shards_and_resumes_mid_epoch():

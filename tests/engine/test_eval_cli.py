@@ -63,3 +63,53 @@ def test_bad_eval_input_one_line_error(args, message, shared_data, tmp_path, cap
     code = main(["eval", *args, "--ann", str(ann), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err.strip()
     assert code != 0 and message in err and len(err.splitlines()) == 1
+
+
+def test_unreadable_images_count_as_missed_never_as_another_persons_crop(shared_data, tmp_path, caplog, capsys):
+    """A crowdpose sample image made unreadable: its people get no prediction (missed, as in COCO eval), the other
+    image's people are predicted once each, the count is logged; no readable image at all is a one-line error."""
+    import shutil
+
+    src = shared_data / "mmpose-samples/crowdpose"
+    folder = tmp_path / "images"
+    folder.mkdir()
+    shutil.copy(src / "103319.jpg", folder)
+    (folder / "106848.jpg").write_bytes(b"not a jpeg")
+    ann = src / "test_crowdpose.json"
+    base = ["eval", "--checkpoint", "default", "--ann", str(ann), "--batch-size", "4"]
+    with caplog.at_level("WARNING"):
+        assert main([*base, "--images", str(folder), "--out", str(tmp_path / "part")]) == 0
+    assert "1 of 2 images could not be read; their people count as missed" in caplog.text
+    raw = json.loads(ann.read_text())
+    ids = {im["file_name"]: im["id"] for im in raw["images"]}
+    people = [a for a in raw["annotations"] if a["num_keypoints"] > 0]
+    readable = [a["id"] for a in people if a["image_id"] == ids["103319.jpg"]]
+    results = json.loads((tmp_path / "part/results.json").read_text())
+    assert 0 < len(readable) < len(people)
+    assert sorted(r["ann_id"] for r in results) == sorted(readable)  # each once, none from the broken image
+    assert main([*base, "--out", str(tmp_path / "all")]) == 0
+    full = {r["ann_id"]: r["keypoints"] for r in json.loads((tmp_path / "all/results.json").read_text())}
+    assert all(r["keypoints"] == full[r["ann_id"]] for r in results)  # the same crops, the same predictions
+    (folder / "103319.jpg").write_bytes(b"")
+    capsys.readouterr()
+    assert main([*base, "--images", str(folder), "--out", str(tmp_path / "none")]) == 1
+    assert f"lqpose eval: error: {folder}: none of the 2 images could be read" in capsys.readouterr().err
+    assert not (tmp_path / "none/results.json").exists()
+
+
+def test_eval_arguments_and_outputs_fail_before_any_prediction(shared_data, tmp_path, capsys):
+    ann = shared_data / "mmpose-samples/crowdpose/test_crowdpose.json"
+    base = ["eval", "--checkpoint", "default", "--ann", str(ann)]
+    with pytest.raises(SystemExit):
+        main([*base, "--out", str(tmp_path / "o"), "--batch-size", "0"])
+    assert "argument --batch-size: expected a positive integer, got 0" in capsys.readouterr().err
+    (tmp_path / "file").write_text("")
+    assert main([*base, "--out", str(tmp_path / "file" / "o")]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == f"lqpose eval: error: {tmp_path / 'file' / 'o'}: Not a directory", err
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    assert main([*base, "--boxes", str(empty), "--out", str(tmp_path / "o")]) == 1
+    assert f"lqpose eval: error: {empty}: no person box" in capsys.readouterr().err
+    assert main([*base, "--boxes", str(empty), "--score-thr", "0.5", "--out", str(tmp_path / "o")]) == 1
+    assert f"{empty}: no person box with score >= 0.5" in capsys.readouterr().err

@@ -120,7 +120,8 @@ def run_bench(
     manifest, gt = load_bench(bench)
     people = read_detections(boxes, gt, score_thr) if boxes else [i for i in gt.instances if i.num_visible > 0]
     if not people:
-        raise ValueError(f"{bench}: no person boxes to evaluate")
+        raise ValueError(f"{boxes}: no person box" + (f" with score >= {score_thr}" if score_thr else "")
+                         if boxes else f"{bench}: the annotations hold no person with a labelled keypoint")  # fmt: skip
     detected = bool(boxes)
     table: dict[str, dict] = {}
     bar = tqdm(total=len(models) * len(manifest["splits"]), desc="bench", unit="split", disable=not progress)

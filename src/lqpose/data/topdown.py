@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -130,8 +131,16 @@ class TopDownDataset(Dataset):
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
-    def _read(self, index: int) -> tuple[int, np.ndarray, int]:
-        """Read the instance's image; a missing or corrupt one is logged and replaced by the next instance."""
+    def _read(self, index: int) -> tuple[int, np.ndarray | None, int]:
+        """Read the instance's image. Training: a missing or corrupt one is logged and replaced by the next
+        instance. Evaluation: None, so that `predict` drops the person (another person's crop would be scored as
+        this one's, and that person twice)."""
+        if not self.train:
+            try:
+                return index, read_rgb(self.instances[index].image_path), 0
+            except (OSError, ValueError) as e:
+                log.warning("skipped unreadable image (%s)", e)
+                return index, None, 1
         bad = 0
         for step in range(len(self.instances)):
             j = (index + step) % len(self.instances)
@@ -140,13 +149,17 @@ class TopDownDataset(Dataset):
             except (OSError, ValueError) as e:
                 bad += 1
                 log.warning("skipped unreadable training image (%s)", e)
-        raise RuntimeError("no readable image in the whole dataset")
+        folder = Path(self.instances[0].image_path).parent if self.instances else "the dataset"
+        raise RuntimeError(f"{folder}: none of the {len(self.instances)} training people's images could be read")
 
     def __getitem__(self, index: int) -> dict:
         rng = np.random.default_rng([self.seed, self.epoch, index])
         index, img, bad = self._read(index)
+        readable = img is not None
+        if not readable:  # evaluation only: a blank stand-in keeps the batch's shapes; `predict` drops it
+            img = np.zeros((64, 64, 3), np.uint8)
         inst = self.instances[index]
-        if self.eval_degrade is not None:
+        if self.eval_degrade is not None and readable:
             name, severity = self.eval_degrade
             seed = image_seed(self.seed, inst.image_id, name, severity)
             img = random_chain(img, seed) if name == CHAIN else degrade(img, name, severity, seed)
@@ -189,6 +202,7 @@ class TopDownDataset(Dataset):
             "matrix": torch.from_numpy(m),
             "index": index,
             "bad_reads": bad,
+            "readable": readable,
         }
         if self.lq is not None:
             lq_img, severity = make_lq(img, self.lq, rng)

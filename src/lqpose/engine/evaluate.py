@@ -92,7 +92,7 @@ def predict(
     loader = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=workers)
     if is_torch:
         model.eval()
-    results = []
+    results, unreadable = [], set()
     for batch in tqdm(loader, desc="predict", unit="batch", disable=not progress):
         heatmaps, quality = predict_heatmaps(model, batch["image"].to(device), spec, flip_test)
         matrices = batch["matrix"].numpy()
@@ -100,6 +100,9 @@ def predict(
         poses, people = decode_crops(codec, heatmaps, matrices, box_scores)
         for j in range(len(poses)):
             inst = instances[int(batch["index"][j])]
+            if not bool(batch["readable"][j]):  # no prediction: the person counts as missed, as in COCO eval
+                unreadable.add(inst.image_path)
+                continue
             kps, person = poses[j], people[j]
             results.append({
                 "image_id": inst.image_id,
@@ -110,6 +113,11 @@ def predict(
                 "area": float(inst.bbox[2] * inst.bbox[3]),
                 **({"quality": round(float(quality[j]), 4)} if quality is not None else {}),
             })  # fmt: skip
+    if unreadable:
+        images = {i.image_path for i in instances}
+        if len(unreadable) == len(images):
+            raise ValueError(f"{Path(instances[0].image_path).parent}: none of the {len(images)} images could be read")
+        log.warning("%d of %d images could not be read; their people count as missed", len(unreadable), len(images))
     return results
 
 
@@ -147,6 +155,8 @@ def run_eval(
 
     if (checkpoint is None) == (predictions is None):
         raise ValueError("give exactly one of --checkpoint and --predictions")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)  # before the predictions: an unwritable folder fails in a second
     if predictions is not None:
         results = read_results(predictions)
     else:
@@ -156,10 +166,10 @@ def run_eval(
                              f"the annotations use {gt.spec.name!r} ({gt.spec.num_keypoints})")  # fmt: skip
         people = read_detections(boxes, gt, score_thr) if boxes else [i for i in gt.instances if i.num_visible > 0]
         if not people:
-            raise ValueError("no person boxes to evaluate")
+            raise ValueError(f"{boxes}: no person box" + (f" with score >= {score_thr}" if score_thr else "")
+                             if boxes else "the annotations hold no person with a labelled keypoint")  # fmt: skip
         results = predict(model, people, gt.spec, codec, batch_size, flip_test, degradation, seed)
     metrics = score(gt, results, detected_boxes=bool(boxes) and checkpoint is not None)
-    out_dir = Path(out_dir)
     write_json(out_dir / "results.json", results)
     write_json(out_dir / "metrics.json", metrics)
     return metrics
