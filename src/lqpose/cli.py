@@ -93,10 +93,19 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _parse_severities(text: str) -> list[int]:
-    if "-" in text:
-        lo, hi = text.split("-", 1)
-        return list(range(int(lo), int(hi) + 1))
-    return [int(v) for v in text.split(",") if v]
+    """'1,3,5' or '1-5' -> the severities; anything else (a reversed range, a word) is an error, not an empty grid."""
+    try:
+        if "-" in text:
+            lo, hi = (int(v) for v in text.split("-", 1))
+            if lo > hi:
+                raise ValueError
+            return list(range(lo, hi + 1))
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"--severities wants a list such as 1,3,5 or a range such as 1-5, got {text!r}") from None
+    if not values:
+        raise ValueError(f"--severities wants a list such as 1,3,5 or a range such as 1-5, got {text!r}")
+    return values
 
 
 def _cmd_make_bench(args: argparse.Namespace) -> int:

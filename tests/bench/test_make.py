@@ -87,6 +87,26 @@ def test_bad_requests_are_refused(coco, tmp_path):
     assert not (tmp_path / "a").exists()  # refused before anything is written
     with pytest.raises(ValueError, match="severities must be within 1..5"):
         build(coco, tmp_path / "a", severities=[0])
+    with pytest.raises(ValueError, match=r"severities must be within 1..5, got \[\]"):
+        build(coco, tmp_path / "a", types=["fog"], severities=[])
+    with pytest.raises(ValueError, match="mixed is a number of mixed camera-pipeline splits, >= 0; got -2"):
+        build(coco, tmp_path / "a", types=["fog"], severities=[1], mixed=-2)
+    with pytest.raises(ValueError, match="nothing to degrade: give at least one degradation type or mixed split"):
+        build(coco, tmp_path / "a", types=[], mixed=0)
+    assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.parametrize("text", ["3-1", "a,b", "", "1-x"])
+def test_make_bench_cli_refuses_a_severity_list_it_cannot_read(text, shared_data, tmp_path, capsys):
+    from lqpose.cli import main
+
+    ann = shared_data / "mmpose-samples/coco/test_coco.json"
+    argv = ["make-bench", "--dataset", "coco", "--ann", str(ann), "--out", str(tmp_path / "b"), "--severities", text]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    wants = "--severities wants a list such as 1,3,5 or a range such as 1-5"
+    assert err.strip() == f"lqpose make-bench: error: {wants}, got {text!r}"
+    assert not (tmp_path / "b").exists()
 
 
 def test_rebuilding_a_finished_bench_renders_nothing(coco, tmp_path, monkeypatch):

@@ -116,8 +116,12 @@ def make_bench(
         if t not in DEGRADATIONS:
             raise ValueError(f"unknown degradation type {t!r}; see `lqpose degrade --list`")
     severities = [1, 2, 3, 4, 5] if severities is None else severities
-    if any(s not in (1, 2, 3, 4, 5) for s in severities):
+    if any(s not in (1, 2, 3, 4, 5) for s in severities) or (types and not severities):
         raise ValueError(f"severities must be within 1..5, got {severities}")
+    if mixed < 0:
+        raise ValueError(f"mixed is a number of mixed camera-pipeline splits, >= 0; got {mixed}")
+    if not types and not mixed and not real:
+        raise ValueError("nothing to degrade: give at least one degradation type or mixed split")
     splits = plan_splits(types, severities, mixed, real)
     by_id = images_by_id(gt, images_dir)
     images = {}  # stem -> source path, one per image of the ground truth
