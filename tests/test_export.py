@@ -160,6 +160,12 @@ def test_foreign_safetensors_and_missing_output_are_refused(student_ckpt, tmp_pa
         load_student_checkpoint(tmp_path / "junk.safetensors")
     assert main(["export", str(student_ckpt)]) == 1
     assert "give --onnx OUT.onnx and/or --safetensors" in capsys.readouterr().err
+    # `lqpose.load` tells formats by the suffix: a file named otherwise would load as something it is not
+    assert main(["export", str(student_ckpt), "--onnx", str(tmp_path / "model")]) == 1
+    assert f"{tmp_path / 'model'}: --onnx writes a .onnx file; give the name that suffix" in capsys.readouterr().err
+    assert main(["export", str(student_ckpt), "--safetensors", str(tmp_path / "m.pt")]) == 1
+    assert "m.pt: --safetensors writes a .safetensors file" in capsys.readouterr().err
+    assert not list(tmp_path.glob("model*")) and not (tmp_path / "m.pt").exists()
 
 
 def test_onnx_keeps_the_crop_input_norm(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from . import __version__
 
@@ -189,6 +190,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if bad or (args.info and not args.safetensors):
         raise ValueError(f"--info takes KEY=VALUE and goes with --safetensors (got {bad or args.info})")
     info = dict(item.split("=", 1) for item in args.info)
+    for flag, out, suffix in (("--onnx", args.onnx, ".onnx"), ("--safetensors", args.safetensors, ".safetensors")):
+        if out and Path(out).suffix != suffix:  # `lqpose.load` and `infer` tell a model's format by its suffix
+            raise ValueError(f"{out}: {flag} writes a {suffix} file; give the name that suffix")
     if args.onnx:
         print(f"wrote {export_onnx(args.checkpoint, args.onnx, args.opset, args.dynamic_batch)}")
     if args.safetensors:
@@ -204,6 +208,15 @@ def _cmd_average(args: argparse.Namespace) -> int:
         weights = [float(w) for w in args.weights.split(",")] if args.weights else None
     except ValueError:
         raise ValueError(f"--weights wants comma-separated numbers, got {args.weights!r}") from None
+    if Path(args.out).suffix == ".safetensors":  # a pickle under that name would load nowhere: export it as such
+        import tempfile
+
+        from .export import export_safetensors
+
+        with tempfile.TemporaryDirectory(prefix="lqpose-average-") as tmp:
+            average = write_average(args.students, Path(tmp) / "average.pt", weights, force=args.force)
+            print(f"wrote {export_safetensors(average, args.out)}")
+        return 0
     print(f"wrote {write_average(args.students, args.out, weights, force=args.force)}")
     return 0
 
@@ -408,7 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("average", help="average the weights of students fine-tuned from one parent (a model soup)")
     p.add_argument("students", nargs="+", help="two or more checkpoints, student.pt or .safetensors, one architecture")
-    p.add_argument("--out", required=True, help="the averaged student.pt to write (export it like any other)")
+    p.add_argument(
+        "--out", required=True, help="the averaged student.pt to write (export it like any other), or OUT.safetensors"
+    )
     p.add_argument("--weights", help="comma-separated weights, one per student (default: equal)")
     p.add_argument("--force", action="store_true",
                    help="average even students whose weights do not look like continuations of one model")  # fmt: skip

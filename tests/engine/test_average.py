@@ -75,6 +75,16 @@ def test_identical_students_average_to_the_same_outputs(two, tmp_path):
         torch.testing.assert_close(load_student_checkpoint(out)[0](x), load_student_checkpoint(two[0])[0](x))
 
 
+def test_an_average_named_safetensors_is_written_as_safetensors(two, tmp_path):
+    """`--out soup.safetensors` used to write a pickle under that name, which nothing could load."""
+    out = tmp_path / "soup.safetensors"
+    assert main(["average", str(two[0]), str(two[0]), "--out", str(out)]) == 0
+    assert out.read_bytes()[:1] != b"\x80"  # not a pickle
+    x = torch.randn(2, 3, 128, 96)
+    with torch.no_grad():
+        torch.testing.assert_close(load_student_checkpoint(out)[0](x), load_student_checkpoint(two[0])[0](x))
+
+
 def test_students_of_different_architectures_or_bad_weights_are_refused(two, tmp_path, capsys):
     wide = save_student(tmp_path / "wide.pt", seed=3, head_channels=48)
     out = tmp_path / "x.pt"
