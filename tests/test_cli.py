@@ -209,6 +209,10 @@ def test_relabel_lists_the_people_every_model_fits_exchanged(shared_data, tmp_pa
     elsewhere.write_text(json.dumps([{"ann_id": 10**9, "image_id": 1, "keypoints": [0] * 51, "score": 1.0}]))
     code, _, err = run(["relabel", "--ann", str(ann), "--predictions", str(elsewhere), "--out", str(out)], capsys)
     assert code != 0 and f"{elsewhere}: none of its predictions is for a person of {ann} (another split?)" in err
+    for margin in ("-1", "nan"):  # a negative margin would list people who fit their labels as given better
+        with pytest.raises(SystemExit):
+            main(["relabel", "--ann", str(ann), "--predictions", a, "--margin", margin, "--out", str(out)])
+        assert "argument --margin: expected a number >= 0" in capsys.readouterr().err
 
 
 def test_degrade_never_overwrites_its_input(image_dir, tmp_path, capsys):

@@ -286,6 +286,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
 def _severity(text: str) -> int:
     try:
         value = int(text)
@@ -453,7 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RESULTS_JSON",
         help="lqpose eval results.json on that set; repeat it: a person is listed when every model agrees",
     )
-    p.add_argument("--margin", type=float, default=0.1, help="torso lengths of mean limb-joint error (default 0.1)")
+    p.add_argument("--margin", type=_non_negative_float, default=0.1,
+                   help="torso lengths of mean limb-joint error (default 0.1)")  # fmt: skip
     p.add_argument("--action", default="exchange", choices=["exchange", "drop"], help="what training does with them")
     p.add_argument("--out", required=True, help="label-correction JSON to write")
     p.set_defaults(func=_cmd_relabel)
