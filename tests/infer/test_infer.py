@@ -309,6 +309,31 @@ def test_a_folder_of_frames_is_tracked_as_one_clip_with_sequence(ckpt, tmp_path,
     assert len(results) == 22 and all("raw_keypoints" in r for r in results)
     ids = {(r["image_id"], r["bbox"][0] > 100): r["track_id"] for r in results}
     assert {ids[(f, False)] for f in range(11)} == {0} and {ids[(f, True)] for f in range(11)} == {1}
+    video = cv2.VideoCapture(str(out / "frames.mp4"))  # the overlays as one clip at the sequence's rate
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 11 and video.get(cv2.CAP_PROP_FPS) == 10
+    assert (int(video.get(cv2.CAP_PROP_FRAME_WIDTH)), int(video.get(cv2.CAP_PROP_FRAME_HEIGHT))) == (160, 120)
+    assert not list(out.glob(".*tmp*"))
+
+
+def test_a_sequence_video_keeps_time_across_an_unreadable_frame_and_a_resized_one(ckpt, tmp_path, caplog):
+    frames = tmp_path / "clip"
+    frames.mkdir()
+    for i in range(6):
+        shade = 40 * i
+        cv2.imwrite(str(frames / f"{i:03d}.png"), np.full((64, 48, 3) if i != 4 else (128, 96, 3), shade, np.uint8))
+    (frames / "002.png").write_bytes(b"not a png")  # frame 2 is lost: the video holds frame 1 in its place
+    summary = infer_path(lqpose.load(ckpt), frames, tmp_path / "out", sequence_fps=5, progress=False)
+    assert summary["images"] == 5 and summary["skipped"] == 1 and summary["video"].endswith("clip.mp4")
+    video = cv2.VideoCapture(summary["video"])
+    shades = []
+    while True:
+        ok, frame = video.read()
+        if not ok:
+            break
+        assert frame.shape == (64, 48, 3)  # frame 4, twice the size, was resized to the first frame's
+        shades.append(round(float(np.median(frame)) / 40))
+    assert shades == [0, 1, 1, 3, 4, 5]
+    assert "clip.mp4: 1 frames differ in size from the first; resized to 48x64 in the video" in caplog.text
 
 
 def test_sequence_and_smooth_refuse_inputs_they_cannot_follow(ckpt, clip, tmp_path, capsys):

@@ -1,7 +1,8 @@
 """`lqpose infer MODEL INPUT --out DIR`: poses on an image, a folder of images, a video or a stream.
 
 Images: OUT/results.json (COCO keypoint results; OUT/images.json maps image ids to file names) and
-OUT/overlays/<stem>.png. Video (a file, a URL such as rtsp://..., or camera:N): OUT/<stem>.mp4 (annotated) and
+OUT/overlays/<stem>.png; with `--sequence` (a folder of one clip's frames), also OUT/<folder>.mp4 of the overlays
+at the clip's rate. Video (a file, a URL such as rtsp://..., or camera:N): OUT/<stem>.mp4 (annotated) and
 OUT/<stem>.frames.json (people per frame, each with a `track_id` kept across frames; with `smooth`,
 One-Euro-smoothed keypoints and the model's own in `raw_keypoints`). Streams run until they end or Ctrl-C.
 """
@@ -119,6 +120,7 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     if not files:
         raise ValueError(f"{source}: no images")
     tracker = PoseTracker(smooth=smooth) if sequence_fps else None
+    clip = _ClipWriter(out / f"{source.name}.mp4", sequence_fps) if sequence_fps else None
     results, images, skipped, unboxed = [], [], {}, 0
     try:
         for image_id, path, img in read_images(files, skipped, "infer", progress):
@@ -132,21 +134,75 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
             for p in people:
                 draw_pose(overlay, p, estimator.spec)
             write_image(out / "overlays" / f"{path.stem}.png", overlay)
+            if clip is not None:
+                clip.write(overlay, image_id)
             results += [_as_result(p, image_id) for p in people]
             images.append({"id": image_id, "file_name": path.name, "width": img.shape[1], "height": img.shape[0]})
     except KeyboardInterrupt:  # Ctrl-C on a long folder: keep the results of the images already done
         if images:
             write_json(out / "results.json", results)
             write_json(out / "images.json", images)
+            if clip is not None:
+                clip.close()
             log.warning("%s: interrupted; wrote the results of the first %d images to %s", source, len(images), out)
+        elif clip is not None:
+            clip.discard()
+        raise
+    except BaseException:
+        if clip is not None:
+            clip.discard()
         raise
     write_json(out / "results.json", results)
     write_json(out / "images.json", images)
+    if clip is not None and images:
+        clip.close()
     if unboxed:
         log.warning("%s: %d of %d images have no boxes in %s (matched by file stem); they have no people",
                     source, unboxed, len(images), boxes)  # fmt: skip
     summary = {"images": len(images), "people": len(results), "skipped": len(skipped)}
-    return summary | ({"tracks": tracker.next_id} if tracker is not None else {})
+    if clip is not None:
+        summary |= {"tracks": tracker.next_id, "video": str(clip.target)}
+    return summary
+
+
+class _ClipWriter:
+    """The overlays of a --sequence as one MP4 at the clip's rate, written beside them: an unreadable frame holds the
+    frame before it (time keeps its pace, as for the tracker), a frame of another size is resized to the first's.
+    Written to a hidden temporary file and renamed when closed, so a failed run leaves no half-written video."""
+
+    def __init__(self, target: Path, fps: float):
+        self.target, self.fps = target, fps
+        self.tmp = target.with_name(f".{target.stem}.tmp.mp4")
+        self.writer, self.size, self.last, self.next_index, self.resized = None, None, None, 0, 0
+
+    def write(self, rgb: np.ndarray, index: int) -> None:
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        if self.writer is None:
+            self.size = (bgr.shape[1], bgr.shape[0])
+            self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, self.size)
+            self.next_index = index
+        elif (bgr.shape[1], bgr.shape[0]) != self.size:
+            bgr = cv2.resize(bgr, self.size, interpolation=cv2.INTER_AREA)
+            self.resized += 1
+        while self.last is not None and self.next_index < index:  # unreadable frames in between: hold the last
+            self.writer.write(self.last)
+            self.next_index += 1
+        self.writer.write(bgr)
+        self.last, self.next_index = bgr, index + 1
+
+    def close(self) -> None:
+        if self.writer is None:
+            return
+        self.writer.release()
+        os.replace(self.tmp, self.target)
+        if self.resized:
+            log.warning("%s: %d frames differ in size from the first; resized to %dx%d in the video", self.target,
+                        self.resized, *self.size)  # fmt: skip
+
+    def discard(self) -> None:
+        if self.writer is not None:
+            self.writer.release()
+            self.tmp.unlink(missing_ok=True)
 
 
 def _natural_key(path: Path) -> list:
