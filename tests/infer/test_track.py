@@ -74,6 +74,16 @@ def test_tracker_keeps_ids_by_overlap_and_starts_new_ones():
     assert "raw_keypoints" not in third[0]  # no smoothing asked: the model's keypoints as they came
 
 
+def test_the_default_overlap_floor_bridges_two_missed_detections_of_a_walker():
+    """A 50x100 box walking 10 px a frame, missed for two frames (dark or blurred ones): when it is found again it
+    overlaps its last box by IoU 0.25, which keeps its id at the default floor of 0.2 (benchmarks/track_lq.py) and
+    lost it at the old 0.3."""
+    assert box_iou(np.array([[0, 0, 50, 100]]), np.array([[30, 0, 50, 100]]))[0, 0] == pytest.approx(20 / 80)
+    for tracker, kept in ((PoseTracker(), True), (PoseTracker(iou_thr=0.3), False)):
+        tracker.update([person(0, 0)], 0, 10)
+        assert (tracker.update([person(30, 0)], 3, 10)[0]["track_id"] == 0) is kept
+
+
 def test_two_people_never_share_an_id():
     tr = PoseTracker()
     tr.update([person(0, 0)], 0, 25)
