@@ -89,6 +89,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     metrics = run_eval(gt, args.out, args.checkpoint, args.predictions, args.boxes, args.score_thr, degradation,
                        not args.no_flip, args.batch_size, args.seed, args.device or _default_device())  # fmt: skip
     print(format_metrics(metrics))
+    if "scored_joints" in metrics:
+        print(f"scored on the {len(metrics['scored_joints'])} joints the model and the annotations share: "
+              + ", ".join(metrics["scored_joints"]))  # fmt: skip
     print(f"wrote {args.out}/results.json and {args.out}/metrics.json")
     return 0
 

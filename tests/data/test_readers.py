@@ -104,3 +104,21 @@ def test_read_detections_names_the_file_and_entry_of_a_bad_detection(shared_data
         read_detections(det, gt)
     with pytest.raises(FileNotFoundError, match="missing.json: no such detections file"):
         read_detections(tmp_path / "missing.json", gt)
+
+
+def test_only_joints_unlabels_the_rest_and_drops_people_left_with_none(shared_data):
+    """COCO-MINI val scored on its 12 limb joints (what an LSPET model predicts): the face is unlabelled, and the 2
+    people labelled only on the face leave (68 annotated, 66 scored, as in docs/results.md's COCO-MINI tables)."""
+    mini = shared_data / "coco-mini"
+    gt = read_coco(mini / "annotations/person_keypoints_val2017.json", mini / "val2017")
+    limbs = [n for n in COCO17.names if n not in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")]
+    scored = gt.only_joints(limbs)
+    labelled = [i for i in gt.instances if i.num_visible > 0]
+    assert len(labelled) == 68 and len(scored.instances) == 66 and scored.spec is gt.spec
+    assert all((i.keypoints[:5, 2] == 0).all() for i in scored.instances)
+    by_id = {i.ann_id: i for i in gt.instances}
+    for inst in scored.instances:  # the limbs are untouched
+        np.testing.assert_array_equal(inst.keypoints[5:], by_id[inst.ann_id].keypoints[5:])
+    assert sum((i.keypoints[:5, 2] > 0).any() for i in gt.instances) == 52  # the set it came from keeps its faces
+    with pytest.raises(ValueError, match="no joint named head in 'coco'"):
+        gt.only_joints(["head", "left_hip"])

@@ -113,3 +113,27 @@ def test_eval_arguments_and_outputs_fail_before_any_prediction(shared_data, tmp_
     assert f"lqpose eval: error: {empty}: no person box" in capsys.readouterr().err
     assert main([*base, "--boxes", str(empty), "--score-thr", "0.5", "--out", str(tmp_path / "o")]) == 1
     assert f"{empty}: no person box with score >= 0.5" in capsys.readouterr().err
+
+
+def test_the_bundle_on_coco_is_scored_on_the_joints_it_shares_as_the_results_table_scores_it(shared_data, tmp_path,
+                                                                                              capsys):  # fmt: skip
+    """`lqpose eval` of the CrowdPose-14 bundle on COCO-MINI val scores the 12 limb joints both layouts name and
+    reads the figures of docs/results.md's COCO-MINI table for the bundle, clean, flip test: PCK@0.2 0.485, AP 0.123."""
+    mini = shared_data / "coco-mini"
+    argv = ["eval", "--checkpoint", "default", "--ann", str(mini / "annotations/person_keypoints_val2017.json"),
+            "--images", str(mini / "val2017"), "--out", str(tmp_path / "o")]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "scored on the 12 joints the model and the annotations share: left_shoulder, right_shoulder" in out
+    metrics = json.loads((tmp_path / "o/metrics.json").read_text())
+    assert round(metrics["PCK@0.2"], 3) == 0.485 and round(metrics["AP"], 3) == 0.123
+    assert len(metrics["scored_joints"]) == 12 and "nose" not in metrics["scored_joints"]
+    results = json.loads((tmp_path / "o/results.json").read_text())
+    assert len(results) == 66 and all(len(r["keypoints"]) == 17 * 3 for r in results)
+    assert all(r["keypoints"][2] == 0 for r in results)  # the nose, which the model lacks, has score 0
+    mpii = shared_data / "mmpose-samples/mpii/test_mpii.json"  # CrowdPose-14 shares 14 of MPII's 16 (head, neck)
+    assert main(["eval", "--checkpoint", "default", "--ann", str(mpii), "--format", "mpii",
+                 "--out", str(tmp_path / "m")]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "scored on the 14 joints" in out and "upper_neck, head_top" in out
+    assert json.loads((tmp_path / "m/metrics.json").read_text())["Head"] == 100.0  # PCKh's own head size

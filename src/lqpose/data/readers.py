@@ -7,6 +7,7 @@ is looked up under `images_dir` by the full relative name, then by dropping lead
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -33,6 +34,21 @@ class PoseSet:
 
     def trainable(self) -> list[Instance]:
         return [i for i in self.instances if i.trainable]
+
+    def only_joints(self, names: list[str]) -> PoseSet:
+        """A copy scored on `names` alone: every other joint unlabelled, and people left with no labelled joint
+        dropped (COCO-MINI's 12 limb joints for an LSPET model, which has no face joints to be scored on)."""
+        missing = [n for n in names if n not in self.spec.names]
+        if missing:
+            raise ValueError(f"{self.source or 'the set'}: no joint named {', '.join(missing)} in {self.spec.name!r}")
+        drop = [j for j, n in enumerate(self.spec.names) if n not in names]
+        kept = []
+        for inst in self.instances:
+            k = inst.keypoints.copy()
+            k[drop] = 0
+            if (k[:, 2] > 0).any():
+                kept.append(dataclasses.replace(inst, keypoints=k))
+        return dataclasses.replace(self, instances=kept)
 
 
 def load_json(path: Path, what: str = "annotation file"):

@@ -17,7 +17,7 @@ from ..data.records import Instance
 from ..data.topdown import TopDownDataset
 from ..data.transforms import invert, transform_points
 from ..files import write_json
-from ..keypoints import KeypointSpec
+from ..keypoints import KeypointSpec, joint_mapping, map_keypoints
 from ..metrics import coco_keypoint_ap, oks_nms, pck, pckh
 
 log = logging.getLogger(__name__)
@@ -157,19 +157,32 @@ def run_eval(
         raise ValueError("give exactly one of --checkpoint and --predictions")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)  # before the predictions: an unwritable folder fails in a second
+    shared = None  # the joints scored when the model's layout is not the annotations'
     if predictions is not None:
         results = read_results(predictions)
     else:
         model, spec, codec = load_student_checkpoint(checkpoint, device, for_inference=True)
-        if spec.names != gt.spec.names:
-            raise ValueError(f"{checkpoint}: model predicts {spec.num_keypoints} keypoints of layout {spec.name!r}, "
-                             f"the annotations use {gt.spec.name!r} ({gt.spec.num_keypoints})")  # fmt: skip
+        if spec.names != gt.spec.names:  # e.g. the bundled CrowdPose-14 model on COCO: score the joints both name
+            shared = [gt.spec.names[j] for _, j in joint_mapping(spec, gt.spec)]
+            if len(shared) < 0.5 * gt.spec.num_keypoints:
+                raise ValueError(f"{checkpoint}: model predicts {spec.num_keypoints} keypoints of layout "
+                                 f"{spec.name!r}, the annotations use {gt.spec.name!r} ({gt.spec.num_keypoints}); "
+                                 f"they share {len(shared)} joints, too few to score")  # fmt: skip
+            gt = gt.only_joints(shared)
+            log.info("%s predicts layout %r: scored on the %d joints it shares with %r (%s)", checkpoint, spec.name,
+                     len(shared), gt.spec.name, ", ".join(shared))  # fmt: skip
         people = read_detections(boxes, gt, score_thr) if boxes else [i for i in gt.instances if i.num_visible > 0]
         if not people:
             raise ValueError(f"{boxes}: no person box" + (f" with score >= {score_thr}" if score_thr else "")
                              if boxes else "the annotations hold no person with a labelled keypoint")  # fmt: skip
-        results = predict(model, people, gt.spec, codec, batch_size, flip_test, degradation, seed)
+        results = predict(model, people, spec, codec, batch_size, flip_test, degradation, seed)
+        if shared is not None:
+            for r in results:
+                k = np.asarray(r["keypoints"], np.float32).reshape(-1, 3)
+                r["keypoints"] = map_keypoints(k, spec, gt.spec).reshape(-1).round(3).tolist()
     metrics = score(gt, results, detected_boxes=bool(boxes) and checkpoint is not None)
+    if shared is not None:
+        metrics["scored_joints"] = shared
     write_json(out_dir / "results.json", results)
     write_json(out_dir / "metrics.json", metrics)
     return metrics
