@@ -37,7 +37,7 @@ class PoseEstimator:
             else:
                 h, w = image.shape[:2]
                 boxes = np.array([[0, 0, w - 1, h - 1, 1.0]], np.float32)
-        boxes = np.asarray(boxes, np.float32).reshape(-1, np.asarray(boxes).shape[-1] if len(boxes) else 4)
+        boxes = check_boxes(boxes)
         if len(boxes) == 0:
             return []
         scores = boxes[:, 4] if boxes.shape[1] > 4 else np.ones(len(boxes), np.float32)
@@ -62,6 +62,23 @@ class PoseEstimator:
                     "quality": None if quality is None else float(quality[j]),
                 })  # fmt: skip
         return people
+
+
+def check_boxes(boxes) -> np.ndarray:
+    """(N, 4) x, y, w, h or (N, 5) with scores, one box alone as a flat list, as float32; a box that is not finite or
+    has no area is a one-line error naming it (its crop would divide by zero or be noise)."""
+    arr = np.asarray(boxes, np.float32)
+    if arr.size == 0:
+        return np.zeros((0, 4), np.float32)
+    if arr.ndim == 1:
+        arr = arr[None]
+    if arr.ndim != 2 or arr.shape[1] not in (4, 5):
+        raise ValueError(f"boxes must be (N, 4) x, y, w, h or (N, 5) with scores, got shape {np.shape(boxes)}")
+    bad = ~np.isfinite(arr).all(1) | (arr[:, 2] <= 0) | (arr[:, 3] <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"box {i} {arr[i, :4].tolist()}: x, y, w, h must be finite with w and h > 0")
+    return arr
 
 
 RUNTIMES = ("auto", "torch", "onnxruntime")
@@ -102,18 +119,17 @@ def load(
             raise ValueError(f"{path}: compile applies to torch models; {what} runs in ONNX Runtime")
         if runtime == "onnxruntime" and str(device) != "cpu":  # an .onnx file ignores `device`, as it always has
             raise ValueError(f"{path}: ONNX Runtime runs on the CPU here (device {device!r}); use runtime='torch'")
-        from .export import OnnxPoseModel, onnx_model_for
+        from .export import OnnxExportError, OnnxPoseModel, onnx_model_for
 
         if path.suffix == ".onnx":
             m = OnnxPoseModel(path)
             return PoseEstimator(m, m.spec, m.codec, detector, flip_test)
         try:
             m = onnx_model_for(path)
-        except Exception as e:  # noqa: BLE001 - the exporter raises many types; "auto" promises a model that runs
+        except OnnxExportError as e:  # the file was fine; the exporter could not trace this architecture
             if not auto:
                 raise
-            # a bad file fails the same way in torch below; an architecture the exporter cannot trace runs in torch
-            log.warning(f"{path}: ONNX export failed ({type(e).__name__}: {e}); running it in eager torch instead")
+            log.warning(f"{e}; running it in eager torch instead")
         else:
             return PoseEstimator(m, m.spec, m.codec, detector, flip_test)
     from .engine.checkpoint import load_student_checkpoint

@@ -31,6 +31,10 @@ class _Deployable(torch.nn.Module):
         return (heatmaps,) if quality is None else (heatmaps, quality)
 
 
+class OnnxExportError(RuntimeError):
+    """The checkpoint loaded, but torch's exporter could not turn its student into ONNX."""
+
+
 def export_onnx(checkpoint: str | Path, out: str | Path, opset: int = 17, dynamic_batch: bool = True) -> Path:
     """Export a training or deployable checkpoint's student to ONNX (legacy exporter: exact opset graphs)."""
     model, spec, codec = load_student_checkpoint(checkpoint)
@@ -46,8 +50,13 @@ def export_onnx(checkpoint: str | Path, out: str | Path, opset: int = 17, dynami
         # the legacy exporter is chosen on purpose (exact opset graphs; `lqpose.load` exports at every CPU load)
         warnings.filterwarnings("ignore", message="You are using the legacy TorchScript", category=DeprecationWarning)
         warnings.filterwarnings("ignore", message="The feature will be removed", category=DeprecationWarning)
-        torch.onnx.export(net, (torch.zeros(1, 3, h, w),), str(tmp), opset_version=opset, dynamo=False,
-                          input_names=["image"], output_names=outputs, dynamic_axes=axes)  # fmt: skip
+        try:
+            torch.onnx.export(net, (torch.zeros(1, 3, h, w),), str(tmp), opset_version=opset, dynamo=False,
+                              input_names=["image"], output_names=outputs, dynamic_axes=axes)  # fmt: skip
+        except Exception as e:  # noqa: BLE001 - the exporter raises many types
+            tmp.unlink(missing_ok=True)
+            first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            raise OnnxExportError(f"{checkpoint}: ONNX export failed ({type(e).__name__}: {first})") from e
     import onnx
 
     proto = onnx.load(str(tmp))

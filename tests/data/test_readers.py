@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import numpy as np
@@ -77,9 +78,22 @@ def test_detections_with_threshold(shared_data):
     assert len(read_detections(root / "test_coco_det_AP_H_56.json", gt)) > len(dets)
 
 
-def test_boxes_are_clipped_and_bad_files_refused(tmp_path):
-    import json
+def test_detections_under_a_pixel_inside_the_image_are_skipped_and_counted(shared_data, tmp_path, caplog):
+    root = shared_data / "mmpose-samples/coco"
+    gt = read_coco(root / "test_coco.json")
+    image_id = gt.instances[0].image_id
+    w = gt.images[image_id]["width"]
+    dets = [{"image_id": image_id, "bbox": [10, 10, 50, 80], "score": 0.9},
+            {"image_id": image_id, "bbox": [w + 5, 10, 50, 80], "score": 0.9},  # wholly right of the image
+            {"image_id": image_id, "bbox": [20, 20, 0.5, 80], "score": 0.9}]  # fmt: skip
+    (tmp_path / "d.json").write_text(json.dumps(dets))
+    with caplog.at_level("WARNING"):
+        kept = read_detections(tmp_path / "d.json", gt)
+    assert [list(k.bbox) for k in kept] == [[10, 10, 50, 80]]
+    assert "d.json: 2 boxes are under a pixel wide or high inside their image; skipped" in caplog.text
 
+
+def test_boxes_are_clipped_and_bad_files_refused(tmp_path):
     ann = {
         "images": [{"id": 1, "file_name": "a.jpg", "width": 100, "height": 80}],
         "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [-10, 50, 200, 60], "iscrowd": 0,

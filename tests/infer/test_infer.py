@@ -123,17 +123,38 @@ def test_auto_runtime_is_onnx_runtime_on_the_cpu_and_torch_otherwise(ckpt, astro
     a, b = est(astronaut)[0], expected(astronaut)[0]
     assert np.abs(a["keypoints"][:, :2] - b["keypoints"][:, :2]).max() < 0.01
 
-    def broken(path):
-        raise RuntimeError("no such op")
+    def broken(*args, **kwargs):
+        raise RuntimeError("no such op\nsecond line")
 
-    monkeypatch.setattr("lqpose.export.onnx_model_for", broken)
-    with pytest.raises(RuntimeError, match="no such op"):  # an explicit onnxruntime keeps the exporter's error
+    monkeypatch.setattr("torch.onnx.export", broken)
+    with pytest.raises(RuntimeError, match="ONNX export failed"):  # an explicit onnxruntime keeps the error
         lqpose.load(ckpt, runtime="onnxruntime")
     with caplog.at_level("WARNING", logger="lqpose.api"):
         fallback = lqpose.load(ckpt)
     assert isinstance(fallback.model, torch.nn.Module)
-    assert "ONNX export failed (RuntimeError: no such op); running it in eager torch instead" in caplog.text
+    assert f"{ckpt}: ONNX export failed (RuntimeError: no such op); running it in eager torch instead" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="lqpose.api"), pytest.raises(FileNotFoundError, match="no such checkpoint"):
+        lqpose.load(ckpt.parent / "missing.pt")  # a bad file is its own error, not an export to fall back from
+    assert "eager torch" not in caplog.text
     assert np.abs(fallback(astronaut)[0]["keypoints"] - b["keypoints"]).max() < 1e-4
+
+
+def test_boxes_that_cannot_be_cropped_are_one_line_errors(ckpt, astronaut):
+    model = lqpose.load(ckpt)
+    assert len(model(astronaut, boxes=[10, 10, 100, 200])) == 1  # one box alone, flat
+    assert model(astronaut, boxes=[]) == [] and model(astronaut, boxes=np.zeros((0, 5))) == []
+    for boxes, message in (
+        ([[10, 10, 100]], r"boxes must be \(N, 4\) x, y, w, h or \(N, 5\) with scores, got shape \(1, 3\)"),
+        (
+            [[0, 0, 50, 50], [10, 10, 0, 0]],
+            r"box 1 \[10.0, 10.0, 0.0, 0.0\]: x, y, w, h must be finite with w and h > 0",
+        ),
+        ([[10, 10, -5, 50]], r"box 0 .*w and h > 0"),
+        ([[np.nan, 10, 50, 50, 0.9]], r"box 0 \[nan, 10.0, 50.0, 50.0\]"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            model(astronaut, boxes=boxes)
 
 
 def test_yolox_finds_the_pedestrians_of_the_cctv_video(shared_data, clip):
@@ -369,13 +390,15 @@ def test_an_image_the_boxes_skip_has_no_one_and_is_counted(ckpt, tmp_path, caplo
         cv2.imwrite(str(folder / f"{name}.png"), np.full((100, 80, 3), 90, np.uint8))
     boxes = tmp_path / "boxes.json"
     boxes.write_text(
-        json.dumps([{"file_name": "imgs/a.png", "bbox": [5, 5, 40, 80]}, {"image_id": "b", "bbox": [1, 1, 30, 60]}])
-    )
+        json.dumps([{"file_name": "imgs/a.png", "bbox": [5, 5, 40, 80]}, {"image_id": "b", "bbox": [1, 1, 30, 60]},
+                    {"image_id": "b", "bbox": [3, 3, 0, 60]}])  # a degenerate box: skipped and counted
+    )  # fmt: skip
     with caplog.at_level("WARNING"):
         assert main(["infer", str(ckpt), str(folder), "--boxes", str(boxes), "--out", str(tmp_path / "o")]) == 0
     results = json.loads((tmp_path / "o/results.json").read_text())
     assert sorted((r["image_id"], r["bbox"]) for r in results) == [(0, [5, 5, 40, 80]), (1, [1, 1, 30, 60])]
     assert "1 of 3 images have no boxes in" in caplog.text
+    assert "boxes.json: skipped 1 detections with zero or negative width or height" in caplog.text
 
 
 @pytest.mark.parametrize(

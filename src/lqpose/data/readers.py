@@ -251,7 +251,7 @@ def read_detections(det_file: str | Path, gt: PoseSet, score_thr: float = 0.0) -
     by_image = {}
     for inst in gt.instances:
         by_image.setdefault(inst.image_id, inst.image_path)
-    out, unknown = [], 0
+    out, unknown, tiny = [], 0, 0
     k = gt.spec.num_keypoints
     for d in dets:
         if d.get("category_id", 1) != 1 or float(d.get("score", 1.0)) < score_thr:
@@ -262,7 +262,8 @@ def read_detections(det_file: str | Path, gt: PoseSet, score_thr: float = 0.0) -
             continue
         path = by_image.get(d["image_id"]) or str(resolve_image(Path(gt.source).parent, info["file_name"]))
         bbox = clip_box(d["bbox"], info["width"], info["height"])
-        if bbox[2] < 1 or bbox[3] < 1:
+        if bbox[2] < 1 or bbox[3] < 1:  # under a pixel once inside the image: nothing to crop
+            tiny += 1
             continue
         out.append(
             Instance(
@@ -277,6 +278,8 @@ def read_detections(det_file: str | Path, gt: PoseSet, score_thr: float = 0.0) -
         )
     if unknown:
         log.warning("%s: %d detections name images that are not in the ground truth; skipped", det_file, unknown)
+    if tiny:
+        log.warning("%s: %d boxes are under a pixel wide or high inside their image; skipped", det_file, tiny)
     return out
 
 

@@ -37,6 +37,7 @@ def read_boxes(path: str | Path) -> dict[str, np.ndarray]:
     if not isinstance(dets, list):
         raise ValueError(f"{path}: expected a list of detections (COCO results), got a {type(dets).__name__}")
     out: dict[str, list] = {}
+    empty = 0
     for i, d in enumerate(dets):
         if not isinstance(d, dict) or ("file_name" not in d and "image_id" not in d):
             raise ValueError(f"{path}: detection {i} names no file_name or image_id, got {d!r:.80}")
@@ -44,8 +45,13 @@ def read_boxes(path: str | Path) -> dict[str, np.ndarray]:
             raise ValueError(f"{path}: detection {i} needs bbox [x, y, w, h], got {d.get('bbox')!r:.80}")
         if d.get("category_id", 1) != 1:
             continue
+        if d["bbox"][2] <= 0 or d["bbox"][3] <= 0:  # a detector's degenerate box: nothing to crop
+            empty += 1
+            continue
         key = Path(str(d["file_name"])).stem if "file_name" in d else str(d["image_id"])
         out.setdefault(key, []).append([*d["bbox"], float(d.get("score", 1.0))])
+    if empty:
+        log.warning("%s: skipped %d detections with zero or negative width or height", path, empty)
     return {k: np.asarray(v, np.float32) for k, v in out.items()}
 
 
