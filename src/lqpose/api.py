@@ -26,8 +26,9 @@ class PoseEstimator:
         self.detector, self.flip_test, self.batch_size = detector, flip_test, batch_size
 
     def __call__(self, image: np.ndarray, boxes=None) -> list[dict]:
-        """RGB uint8 image -> one dict per person: bbox (x, y, w, h), keypoints (K, 3) with scores, score,
-        quality (when the model has the head). `boxes`: (N, 4) x, y, w, h or (N, 5) with scores; default:
+        """RGB uint8 image -> one dict per person: bbox (x, y, w, h), keypoints (K, 3) with scores, score (the
+        box's score x the keypoints' mean confidence), box_score (the detector's), quality (when the model has the
+        head). `boxes`: (N, 4) x, y, w, h or (N, 5) with scores; default:
         the detector, or the whole image."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an RGB uint8 HxWx3 image, got {image.dtype} {image.shape}")
@@ -59,6 +60,7 @@ class PoseEstimator:
                     "bbox": [float(v) for v in boxes[i + j, :4]],
                     "keypoints": poses[j],
                     "score": float(person_scores[j]),
+                    "box_score": float(scores[i + j]),
                     "quality": None if quality is None else float(quality[j]),
                 })  # fmt: skip
         return people

@@ -157,6 +157,49 @@ def test_boxes_that_cannot_be_cropped_are_one_line_errors(ckpt, astronaut):
             model(astronaut, boxes=boxes)
 
 
+def test_a_video_keeps_tracking_a_person_through_a_frame_the_detector_is_unsure_of(ckpt, tmp_path):
+    """With a detector that has a score threshold, a tracked video also takes its boxes down to 0.1: one the
+    detector is unsure of (0.2) continues the walker's track, an unsure box elsewhere starts none, and the
+    detector's threshold is back as it was after the run (and after a failed one)."""
+    from lqpose.infer.run import LOW_BOX_SCORE
+
+    class Scripted:
+        score_thr = 0.3
+
+        def __init__(self):
+            self.calls, self.seen_thr = 0, []
+
+        def __call__(self, img):
+            self.seen_thr.append(self.score_thr)
+            frame, self.calls = self.calls, self.calls + 1
+            walker = [10.0 + 2 * frame, 10.0, 40.0, 90.0, 0.2 if frame == 1 else 0.9]
+            ghost = [100.0, 5.0, 40.0, 90.0, 0.15]
+            boxes = np.array([walker, ghost] if frame == 1 else [walker], np.float32)
+            return boxes[boxes[:, 4] >= self.score_thr]
+
+    path = tmp_path / "walk.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (160, 120))
+    for _ in range(3):
+        writer.write(np.full((120, 160, 3), 90, np.uint8))
+    writer.release()
+    detector = Scripted()
+    summary = infer_path(lqpose.load(ckpt, detector=detector), path, tmp_path / "out", progress=False)
+    frames = json.loads((tmp_path / "out/walk.frames.json").read_text())
+    assert [[(p["track_id"], p["bbox"][0]) for p in f["people"]] for f in frames] == [[(0, 10.0)], [(0, 12.0)],
+                                                                                      [(0, 14.0)]]  # fmt: skip
+    assert summary["tracks"] == 1 and detector.seen_thr == [LOW_BOX_SCORE] * 3 and detector.score_thr == 0.3
+    images = tmp_path / "stills"  # a folder of unrelated photos is not tracked: the detector keeps its threshold
+    images.mkdir()
+    cv2.imwrite(str(images / "a.png"), np.full((120, 160, 3), 90, np.uint8))
+    detector.calls, detector.seen_thr = 1, []
+    infer_path(lqpose.load(ckpt, detector=detector), images, tmp_path / "out2", progress=False)
+    assert detector.seen_thr == [0.3]
+    (tmp_path / "broken.avi").write_bytes(b"not a video")  # a tracked run that fails restores the threshold too
+    with pytest.raises(ValueError, match="not a readable video"):
+        infer_path(lqpose.load(ckpt, detector=detector), tmp_path / "broken.avi", tmp_path / "o3", progress=False)
+    assert detector.score_thr == 0.3
+
+
 def test_yolox_finds_the_pedestrians_of_the_cctv_video(shared_data, clip):
     det = YoloxDetector(shared_data / "models/yolox/yolox_nano.onnx")
     ok, frame = cv2.VideoCapture(str(clip)).read()

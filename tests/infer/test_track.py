@@ -84,6 +84,26 @@ def test_the_default_overlap_floor_bridges_two_missed_detections_of_a_walker():
         assert (tracker.update([person(30, 0)], 3, 10)[0]["track_id"] == 0) is kept
 
 
+def test_unsure_boxes_only_continue_tracks_when_new_track_score_is_set():
+    """ByteTrack's second stage: a box scored below `new_track_score` keeps a live track going (at IoU >= 0.5) but
+    never starts one; without the setting every box counts, as before."""
+    sure, unsure = {"box_score": 0.9}, {"box_score": 0.2}
+    tr = PoseTracker(new_track_score=0.3)
+    assert [p["track_id"] for p in tr.update([{**person(0, 0), **sure}], 0, 10)] == [0]
+    out = tr.update([{**person(3, 0), **unsure}, {**person(400, 0), **unsure}], 1, 10)  # the ghost far away goes
+    assert [(p["track_id"], p["bbox"][0]) for p in out] == [(0, 3.0)]
+    assert tr.update([{**person(30, 0), **unsure}], 2, 10) == []  # IoU 0.48 with the last box: below low_iou
+    assert [p["track_id"] for p in tr.update([{**person(6, 0), **sure}], 3, 10)] == [0]
+    # a sure box takes its track first; the unsure duplicate of the same person is then left out
+    both = tr.update([{**person(8, 0), **unsure}, {**person(7, 0), **sure}], 4, 10)
+    assert [(p["track_id"], p["box_score"]) for p in both] == [(0, 0.9)]
+    plain = PoseTracker()
+    plain.update([{**person(0, 0), **sure}], 0, 10)
+    assert [p["track_id"] for p in plain.update([{**person(400, 0), **unsure}], 1, 10)] == [1]
+    with pytest.raises(ValueError, match="new_track_score must be in"):
+        PoseTracker(new_track_score=1.5)
+
+
 def test_two_people_never_share_an_id():
     tr = PoseTracker()
     tr.update([person(0, 0)], 0, 25)

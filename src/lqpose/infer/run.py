@@ -9,6 +9,7 @@ One-Euro-smoothed keypoints and the model's own in `raw_keypoints`). Streams run
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -99,7 +100,37 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     or 'camera:N' (streams run until they end or Ctrl-C); returns a summary. `sequence_fps`: the folder's images
     are the frames of one clip (PoseTrack-style frame folders) taken at this rate, in natural name order
     (frame2 before frame10): its people get `track_id`s as in a video. `smooth` (videos and sequences): True or
-    OneEuroFilter arguments to smooth each track's keypoints (lqpose.infer.track), False for the model's own."""
+    OneEuroFilter arguments to smooth each track's keypoints (lqpose.infer.track), False for the model's own.
+    When people are tracked (videos, streams, sequences) and the estimator's detector has a score threshold
+    (YOLOX), its boxes down to LOW_BOX_SCORE are kept too, and those below its own threshold may only continue a
+    track (ByteTrack's second stage): people the detector is unsure of in a dark or blurred frame stay tracked."""
+    tracking = sequence_fps is not None or (isinstance(source, str) and stream_source(source) is not None) or (
+        Path(source).is_file() and Path(source).suffix.lower() in VIDEO_EXTENSIONS)  # fmt: skip
+    with _unsure_boxes(estimator) if tracking else contextlib.nullcontext(0.0) as new_track_score:
+        return _infer_path(estimator, source, out, boxes, score_thr, progress, smooth, sequence_fps, new_track_score)
+
+
+LOW_BOX_SCORE = 0.1  # ByteTrack's floor: a box this sure may continue a track, not start one
+
+
+@contextlib.contextmanager
+def _unsure_boxes(estimator):
+    """While a clip is tracked: the estimator's detector also returns its boxes from LOW_BOX_SCORE up; yields the
+    detector's own threshold, below which a box may only continue a track (0: no detector threshold to lower)."""
+    detector = getattr(estimator, "detector", None)
+    own = getattr(detector, "score_thr", None)
+    if own is None or own <= LOW_BOX_SCORE:
+        yield 0.0
+        return
+    detector.score_thr = LOW_BOX_SCORE
+    try:
+        yield own
+    finally:
+        detector.score_thr = own
+
+
+def _infer_path(estimator, source, out, boxes, score_thr, progress, smooth, sequence_fps,
+                new_track_score: float) -> dict:  # fmt: skip
     out = Path(out)
     stream = stream_source(source) if isinstance(source, str) else None
     if sequence_fps is not None and (stream is not None or (Path(source).exists() and not Path(source).is_dir())):
@@ -110,14 +141,14 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     if stream is not None:
         out.mkdir(parents=True, exist_ok=True)
         return _infer_video(estimator, stream[0], stream[1], redact_url(source), out, score_thr, progress,
-                            PoseTracker(smooth=smooth), given)  # fmt: skip
+                            PoseTracker(smooth=smooth, new_track_score=new_track_score), given)  # fmt: skip
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
     out.mkdir(parents=True, exist_ok=True)
     if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
         return _infer_video(estimator, str(source), source.stem, source, out, score_thr, progress,
-                            PoseTracker(smooth=smooth), given)  # fmt: skip
+                            PoseTracker(smooth=smooth, new_track_score=new_track_score), given)  # fmt: skip
     if smooth and sequence_fps is None:
         raise ValueError(f"{source}: smoothing follows people over time: give a video, or a folder of frames "
                          "with --sequence")  # fmt: skip
@@ -125,7 +156,7 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     files = sorted(files, key=_natural_key if sequence_fps else None)
     if not files:
         raise ValueError(f"{source}: no images")
-    tracker = PoseTracker(smooth=smooth) if sequence_fps else None
+    tracker = PoseTracker(smooth=smooth, new_track_score=new_track_score) if sequence_fps else None
     clip = _ClipWriter(out / f"{source.name}.mp4", sequence_fps) if sequence_fps else None
     results, images, skipped, unboxed = [], [], {}, 0
     try:

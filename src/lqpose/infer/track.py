@@ -7,7 +7,9 @@ frame even when the person stands still. Two things a video user expects, neithe
   by IoU between this frame's boxes and each live track's last box, highest overlap first (the matching of
   MMPose's and most top-down pipelines' video demos). A track survives `max_age` frames unseen. The IoU floor is
   0.2: on degraded CCTV video, where the detector misses people, it split people into fewer pieces than 0.3 with
-  as few wrong joins (benchmarks/track_lq.py; docs/inference.md, "Video").
+  as few wrong joins. With `new_track_score`, boxes the detector is unsure of may continue a track but not start
+  one (ByteTrack's second stage), which draws more of the people in dark or blurred frames
+  (benchmarks/track_lq.py; docs/inference.md, "Video").
 - `OneEuroFilter` (Casiez, Roussel and Vogel, CHI 2012) smooths a signal with a low-pass whose cutoff rises with
   its speed: still joints are held steady, fast ones follow with little lag. Speeds are measured in person heights
   per second, so one setting serves a 60 px pedestrian and a 600 px close-up alike.
@@ -86,7 +88,9 @@ class PoseTracker:
 
     `update(people, frame_index, fps)` takes the people of one frame (dicts with bbox x, y, w, h and keypoints
     (K, 3)) and returns them with `track_id` set; with smoothing, `keypoints` holds the smoothed x, y (scores as
-    predicted) and `raw_keypoints` the model's own. `smooth`: False, True (OneEuroFilter's defaults) or a dict of
+    predicted) and `raw_keypoints` the model's own. `new_track_score` (0: off): boxes the detector scores below it
+    may only continue a track, never start one (ByteTrack's second stage; on degraded video it tracks people the
+    detector is unsure of, benchmarks/track_lq.py). `smooth`: False, True (OneEuroFilter's defaults) or a dict of
     OneEuroFilter arguments. Smoothing steadies what is drawn; it does not make keypoints more accurate (measured:
     docs/inference.md, "Video").
 
@@ -94,37 +98,62 @@ class PoseTracker:
         people = tracker.update(model(frame), frame_index, fps)
     """
 
-    def __init__(self, iou_thr: float = 0.2, max_age: int = 10, smooth: bool | dict = False):
-        if not 0 < iou_thr <= 1:
-            raise ValueError(f"iou_thr must be in (0, 1], got {iou_thr}")
+    def __init__(
+        self,
+        iou_thr: float = 0.2,
+        max_age: int = 10,
+        smooth: bool | dict = False,
+        new_track_score: float = 0.0,
+        low_iou: float = 0.5,
+    ):
+        if not 0 < iou_thr <= 1 or not 0 < low_iou <= 1:
+            raise ValueError(f"iou_thr and low_iou must be in (0, 1], got {iou_thr} and {low_iou}")
         if max_age < 0:
             raise ValueError(f"max_age must be >= 0 frames, got {max_age}")
+        if not 0 <= new_track_score <= 1:
+            raise ValueError(f"new_track_score must be in [0, 1], got {new_track_score}")
         self.iou_thr, self.max_age = iou_thr, max_age
+        self.new_track_score, self.low_iou = new_track_score, low_iou
         self.smooth = ({} if smooth is True else dict(smooth)) if smooth else None
         if self.smooth is not None:
             OneEuroFilter(**self.smooth)  # refuse bad settings now, not at the first person
         self.tracks: list[_Track] = []
         self.next_id = 0
 
+    def _match(self, boxes: np.ndarray, rows: list[int], tracks: list[_Track], floor: float) -> dict[int, _Track]:
+        """Greedy IoU matching of boxes[rows] to `tracks`, highest overlap first, at IoU >= floor."""
+        iou = box_iou(boxes[rows], np.array([tr.box for tr in tracks]).reshape(-1, 4))
+        assigned: dict[int, _Track] = {}
+        used: set[int] = set()
+        if iou.size:
+            for i, j in np.dstack(np.unravel_index(np.argsort(-iou, axis=None), iou.shape))[0]:
+                if iou[i, j] < floor:
+                    break
+                if rows[i] in assigned or j in used:
+                    continue
+                assigned[rows[i]] = tracks[j]
+                used.add(int(j))
+        return assigned
+
     def update(self, people: list[dict], frame_index: int, fps: float) -> list[dict]:
+        """The people of one frame with `track_id` set. With `new_track_score`, people whose box scores below it
+        (`box_score`, else `score`) only continue a track that this frame's surer boxes left unmatched, at IoU >=
+        `low_iou` (ByteTrack's second stage); those that continue none are left out of the result."""
         self.tracks = [tr for tr in self.tracks if frame_index - tr.last_frame <= self.max_age + 1]
         boxes = np.array([p["bbox"] for p in people], np.float64).reshape(-1, 4)
-        iou = box_iou(boxes, np.array([tr.box for tr in self.tracks]).reshape(-1, 4))
-        assigned: dict[int, _Track] = {}
-        if iou.size:
-            order = np.dstack(np.unravel_index(np.argsort(-iou, axis=None), iou.shape))[0]
-            used: set[int] = set()
-            for i, j in order:
-                if iou[i, j] < self.iou_thr:
-                    break
-                if i in assigned or j in used:
-                    continue
-                assigned[int(i)] = self.tracks[j]
-                used.add(int(j))
+        scores = [float(p.get("box_score", p.get("score", 1.0))) for p in people]
+        sure = [i for i, s in enumerate(scores) if s >= self.new_track_score]
+        unsure = [i for i, s in enumerate(scores) if s < self.new_track_score]
+        assigned = self._match(boxes, sure, self.tracks, self.iou_thr)
+        if unsure:
+            taken = {id(tr) for tr in assigned.values()}
+            assigned |= self._match(boxes, unsure, [tr for tr in self.tracks if id(tr) not in taken], self.low_iou)
         t = frame_index / fps
         out = []
         for i, person in enumerate(people):
             track = assigned.get(i)
+            if track is None and scores[i] < self.new_track_score:
+                continue  # an unsure box that continues no one: likely no one
             if track is None:
                 track = _Track(self.next_id, boxes[i], frame_index)
                 self.next_id += 1
