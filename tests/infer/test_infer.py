@@ -188,6 +188,7 @@ def test_a_video_keeps_tracking_a_person_through_a_frame_the_detector_is_unsure_
     assert [[(p["track_id"], p["bbox"][0]) for p in f["people"]] for f in frames] == [[(0, 10.0)], [(0, 12.0)],
                                                                                       [(0, 14.0)]]  # fmt: skip
     assert summary["tracks"] == 1 and detector.seen_thr == [LOW_BOX_SCORE] * 3 and detector.score_thr == 0.3
+    assert [p["box_score"] for f in frames for p in f["people"]] == [0.9, 0.2, 0.9]  # the detector's, as given
     images = tmp_path / "stills"  # a folder of unrelated photos is not tracked: the detector keeps its threshold
     images.mkdir()
     cv2.imwrite(str(images / "a.png"), np.full((120, 160, 3), 90, np.uint8))

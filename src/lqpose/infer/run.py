@@ -66,6 +66,8 @@ def _flat(kps) -> list[float]:
 def _as_result(person: dict, image_id: int) -> dict:
     r = {"image_id": image_id, "category_id": 1, "bbox": [round(v, 2) for v in person["bbox"]],
          "keypoints": _flat(person["keypoints"]), "score": round(person["score"], 6)}  # fmt: skip
+    if person.get("box_score") is not None:  # the detector's own score, before the keypoints rescore it
+        r["box_score"] = round(person["box_score"], 6)
     if person.get("quality") is not None:
         r["quality"] = round(person["quality"], 4)
     if person.get("track_id") is not None:
