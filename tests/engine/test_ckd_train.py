@@ -49,5 +49,5 @@ def test_ckd_needs_paired_samples_and_a_teacher(tiny_config, tmp_path):
     with pytest.raises(ValueError, match="needs paired LQ samples"):
         train(cfg, progress=False)
     cfg = load_config(TrainConfig, tiny_config, ["ckd.enabled=true", "data.lq.mode=chain"])
-    with pytest.raises(ValueError, match="ckd.teacher is empty"):
+    with pytest.raises(ValueError, match="ckd.teacher must name the WQ teacher's checkpoint"):
         train(cfg, progress=False)

@@ -272,6 +272,8 @@ def test_joint_weights_reach_the_loss_and_the_saved_config(tiny_config, tmp_path
         ("data.input_size=[50, 70]", "got [50, 70]"),
         ("ckpt_every=0", "ckpt_every must be >= 1, got 0"),
         ("model.backbone=lcnet_05", "model.backbone: unknown backbone 'lcnet_05'; use a timm model name"),
+        ("data.lq.clean_prob=1.5", "data.lq.clean_prob is a probability, within [0, 1]; got 1.5"),
+        ("data.lq.chain.first.blur_prob=2", "data.lq.chain.first.blur_prob is a probability, within [0, 1]; got 2.0"),
     ],
 )
 def test_bad_training_values_stop_before_anything_is_written(tiny_config, capsys, override, error):
@@ -280,3 +282,25 @@ def test_bad_training_values_stop_before_anything_is_written(tiny_config, capsys
     err = capsys.readouterr().err
     assert error in err and "Traceback" not in err
     assert not Path(out).exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "error"),
+    [
+        ("ckd.heat_kd=-1", "ckd.heat_kd must be a number >= 0, got -1.0"),
+        ("ckd.teacher=", "ckd.teacher must name the WQ teacher's checkpoint (train one first"),
+        ("ckd.rtd_teacher=1.5", "ckd.rtd_teacher must be in [0, 1], got 1.5"),
+        ("ckd.rtd_dim=30", "ckd.rtd_dim must be a positive multiple of ckd.rtd_heads, got [30, 4]"),
+        ("ckd.warmup_steps=99999", "ckd.warmup_steps must be >= 0 and below optim.steps"),
+        ("ckd.disc_lr=0", "ckd.disc_lr must be > 0, got 0.0"),
+    ],
+)
+def test_bad_ckd_values_stop_before_anything_is_written(tiny_config, tmp_path, capsys, override, error):
+    """The distillation's numbers are checked with the rest when ckd.enabled (the teacher's file where it is read)."""
+    out = tmp_path / "ckd_run"
+    base = ["train", str(tiny_config), "--set", "ckd.enabled=true", "--set", "ckd.teacher=teacher.pt",
+            "--set", f"out_dir={out}", "--set", "data.lq.mode=chain"]  # fmt: skip
+    assert main([*base, "--set", override]) == 1
+    err = capsys.readouterr().err
+    assert f"{tiny_config}: {error}" in err and "Traceback" not in err
+    assert not out.exists()

@@ -130,9 +130,33 @@ def check_train_config(cfg: TrainConfig) -> None:
         (cfg.ckpt_every >= 1, "ckpt_every", "must be >= 1", cfg.ckpt_every),
         (cfg.eval_batch_size >= 1, "eval_batch_size", "must be >= 1", cfg.eval_batch_size),
     ]  # fmt: skip
+    k = cfg.ckd
+    if k.enabled:  # the distillation's own numbers: a negative weight would train away from its target
+        weights = ("heat_kd", "feat_kd", "fused_aux", "rtd", "gan", "adv", "perceptual_weight", "quality")
+        checks += [(getattr(k, w) >= 0 and math.isfinite(getattr(k, w)), f"ckd.{w}", "must be a number >= 0",
+                    getattr(k, w)) for w in weights]  # fmt: skip
+        checks += [
+            (bool(k.teacher), "ckd.teacher", "must name the WQ teacher's checkpoint (train one first: lqpose train "
+             "configs/..._teacher.yaml)", repr(k.teacher)),
+            (0 <= k.rtd_teacher <= 1, "ckd.rtd_teacher", "must be in [0, 1]", k.rtd_teacher),
+            (k.disc_lr > 0, "ckd.disc_lr", "must be > 0", k.disc_lr),
+            (k.quality_tau > 0, "ckd.quality_tau", "must be > 0", k.quality_tau),
+            (k.simcc_split > 0, "ckd.simcc_split", "must be > 0", k.simcc_split),
+            (min(k.gen_width, k.disc_width, k.rtd_layers) >= 1, "ckd.gen_width, disc_width and rtd_layers",
+             "must be >= 1", [k.gen_width, k.disc_width, k.rtd_layers]),
+            (k.rtd_heads >= 1 and k.rtd_dim >= 1 and k.rtd_dim % k.rtd_heads == 0, "ckd.rtd_dim",
+             "must be a positive multiple of ckd.rtd_heads", [k.rtd_dim, k.rtd_heads]),
+            (0 <= k.warmup_steps < o.steps, "ckd.warmup_steps", "must be >= 0 and below optim.steps",
+             k.warmup_steps),
+        ]  # fmt: skip
     for ok, key, rule, value in checks:
         if not ok:
             raise ConfigError(f"{key} {rule}, got {value}")
+    try:  # the augmentation and LQ recipe too, even when off (lq.mode none): no config carries values it refuses
+        d.augment.validate()
+        d.lq.validate()
+    except ValueError as e:
+        raise ConfigError(f"data.{e}") from None
 
 
 class TrainingDiverged(RuntimeError):
