@@ -104,8 +104,9 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     (frame2 before frame10): its people get `track_id`s as in a video. `smooth` (videos and sequences): True or
     OneEuroFilter arguments to smooth each track's keypoints (lqpose.infer.track), False for the model's own.
     When people are tracked (videos, streams, sequences) without `boxes` and the estimator's detector has a score
-    threshold (YOLOX), its boxes down to LOW_BOX_SCORE are kept too, and those below its own threshold may only continue a
-    track (ByteTrack's second stage): people the detector is unsure of in a dark or blurred frame stay tracked."""
+    threshold (YOLOX), its boxes down to LOW_BOX_SCORE are kept too, and those below its own threshold may only
+    continue a track (ByteTrack's second stage): people the detector is unsure of in a dark or blurred frame stay
+    tracked."""
     tracking = sequence_fps is not None or (isinstance(source, str) and stream_source(source) is not None) or (
         Path(source).is_file() and Path(source).suffix.lower() in VIDEO_EXTENSIONS)  # fmt: skip
     two_stage = tracking and boxes is None  # given boxes come with their own threshold, which we do not know
