@@ -195,6 +195,11 @@ def test_a_video_keeps_tracking_a_person_through_a_frame_the_detector_is_unsure_
     detector.calls, detector.seen_thr = 1, []
     infer_path(lqpose.load(ckpt, detector=detector), images, tmp_path / "out2", progress=False)
     assert detector.seen_thr == [0.3]
+    given = tmp_path / "given.json"  # boxes given by the user are all kept, whatever their score, as before
+    given.write_text(json.dumps([{"image_id": 1, "bbox": [100.0, 5.0, 40.0, 90.0], "score": 0.15}]))
+    infer_path(lqpose.load(ckpt, detector=detector), path, tmp_path / "given", boxes=str(given), progress=False)
+    frames = json.loads((tmp_path / "given/walk.frames.json").read_text())
+    assert [len(f["people"]) for f in frames] == [0, 1, 0] and detector.score_thr == 0.3
     (tmp_path / "broken.avi").write_bytes(b"not a video")  # a tracked run that fails restores the threshold too
     with pytest.raises(ValueError, match="not a readable video"):
         infer_path(lqpose.load(ckpt, detector=detector), tmp_path / "broken.avi", tmp_path / "o3", progress=False)
