@@ -36,7 +36,7 @@ import numpy as np
 from lqpose.degrade import degrade
 from lqpose.infer.detectors import YoloxDetector
 from lqpose.infer.run import LOW_BOX_SCORE
-from lqpose.infer.track import PoseTracker, box_iou
+from lqpose.infer.track import PoseTracker, box_iou, greedy_pairs
 
 DEGRADATIONS = ("low_light", "motion_blur", "sensor_noise", "jpeg")
 
@@ -92,15 +92,7 @@ def match_boxes(lq: list[np.ndarray], clean: list[np.ndarray], min_iou: float = 
     for f, (a, b) in enumerate(zip(lq, clean, strict=True)):
         if not len(a) or not len(b):
             continue
-        iou = box_iou(a[:, :4], b[:, :4])
-        taken_a, taken_b = set(), set()
-        for i, j in zip(*np.unravel_index(np.argsort(-iou, axis=None), iou.shape), strict=True):
-            if iou[i, j] < min_iou:
-                break
-            if i not in taken_a and j not in taken_b:
-                pairs[f, int(i)] = (f, int(j))
-                taken_a.add(i)
-                taken_b.add(j)
+        pairs.update({(f, i): (f, j) for i, j in greedy_pairs(box_iou(a[:, :4], b[:, :4]), min_iou)})
     return pairs
 
 

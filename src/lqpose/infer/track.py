@@ -36,6 +36,19 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
+def greedy_pairs(iou: np.ndarray, floor: float) -> list[tuple[int, int]]:
+    """One-to-one (row, column) pairs of an IoU matrix, highest overlap first, each at IoU >= floor."""
+    pairs, rows, cols = [], set(), set()
+    for i, j in zip(*np.unravel_index(np.argsort(-iou, axis=None), iou.shape), strict=True):
+        if iou[i, j] < floor:
+            break
+        if i not in rows and j not in cols:
+            pairs.append((int(i), int(j)))
+            rows.add(i)
+            cols.add(j)
+    return pairs
+
+
 def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:
     tau = 1.0 / (2 * math.pi * cutoff)
     return 1.0 / (1.0 + tau / dt)
@@ -123,17 +136,7 @@ class PoseTracker:
     def _match(self, boxes: np.ndarray, rows: list[int], tracks: list[_Track], floor: float) -> dict[int, _Track]:
         """Greedy IoU matching of boxes[rows] to `tracks`, highest overlap first, at IoU >= floor."""
         iou = box_iou(boxes[rows], np.array([tr.box for tr in tracks]).reshape(-1, 4))
-        assigned: dict[int, _Track] = {}
-        used: set[int] = set()
-        if iou.size:
-            for i, j in np.dstack(np.unravel_index(np.argsort(-iou, axis=None), iou.shape))[0]:
-                if iou[i, j] < floor:
-                    break
-                if rows[i] in assigned or j in used:
-                    continue
-                assigned[rows[i]] = tracks[j]
-                used.add(int(j))
-        return assigned
+        return {rows[i]: tracks[j] for i, j in greedy_pairs(iou, floor)}
 
     def update(self, people: list[dict], frame_index: int, fps: float) -> list[dict]:
         """The people of one frame with `track_id` set. With `new_track_score`, people whose box scores below it
