@@ -13,15 +13,14 @@ import json
 import logging
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from ..data.readers import PoseSet, read_coco, read_detections
 from ..data.records import Instance
 from ..engine.checkpoint import load_student_checkpoint
-from ..engine.evaluate import predict, score
+from ..engine.evaluate import predict, score, to_layout
 from ..files import write_text
-from ..keypoints import SPECS, joint_mapping, map_keypoints
+from ..keypoints import SPECS, joint_mapping
 from ..metrics.coco import per_keypoint_similarity
 from ..models.fuse import check_input, prepare_for_inference
 from ..models.student import count_parameters
@@ -71,10 +70,7 @@ class CheckpointModel:
             raise ValueError(f"{self.name}: predicts layout {self.spec.name!r}, which shares only {len(shared)} "
                              f"joints with the benchmark's {spec.name!r}")  # fmt: skip
         results = predict(self.model, people, self.spec, self.codec, self.batch_size, self.flip_test, progress=progress)
-        for r in results:
-            k = np.asarray(r["keypoints"], np.float32).reshape(-1, 3)
-            r["keypoints"] = map_keypoints(k, self.spec, spec).reshape(-1).round(3).tolist()
-        return results
+        return to_layout(results, self.spec, spec)
 
 
 class OnnxModel(CheckpointModel):

@@ -121,6 +121,15 @@ def predict(
     return results
 
 
+def to_layout(results: list[dict], src: KeypointSpec, dst: KeypointSpec) -> list[dict]:
+    """`results` with their keypoints moved from `src`'s layout to `dst`'s by joint name, in place (joints `dst` has
+    and `src` lacks: score 0): how a model is scored on annotations of another layout."""
+    for r in results:
+        k = np.asarray(r["keypoints"], np.float32).reshape(-1, 3)
+        r["keypoints"] = map_keypoints(k, src, dst).reshape(-1).round(3).tolist()
+    return results
+
+
 def read_results(path: str | Path) -> list[dict]:
     """A COCO-format keypoint results file (a list of detections), with a one-line error naming a bad file."""
     path = Path(path)
@@ -177,9 +186,7 @@ def run_eval(
                              if boxes else "the annotations hold no person with a labelled keypoint")  # fmt: skip
         results = predict(model, people, spec, codec, batch_size, flip_test, degradation, seed)
         if shared is not None:
-            for r in results:
-                k = np.asarray(r["keypoints"], np.float32).reshape(-1, 3)
-                r["keypoints"] = map_keypoints(k, spec, gt.spec).reshape(-1).round(3).tolist()
+            results = to_layout(results, spec, gt.spec)
     metrics = score(gt, results, detected_boxes=bool(boxes) and checkpoint is not None)
     if shared is not None:
         metrics["scored_joints"] = shared
