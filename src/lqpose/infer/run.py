@@ -107,11 +107,16 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     threshold (YOLOX), its boxes down to LOW_BOX_SCORE are kept too, and those below its own threshold may only
     continue a track (ByteTrack's second stage): people the detector is unsure of in a dark or blurred frame stay
     tracked."""
-    tracking = sequence_fps is not None or (isinstance(source, str) and stream_source(source) is not None) or (
-        Path(source).is_file() and Path(source).suffix.lower() in VIDEO_EXTENSIONS)  # fmt: skip
+    stream = stream_source(source) if isinstance(source, str) else None
+    tracking = sequence_fps is not None or stream is not None or _is_video_file(source)
     two_stage = tracking and boxes is None  # given boxes come with their own threshold, which we do not know
     with _unsure_boxes(estimator) if two_stage else contextlib.nullcontext(0.0) as new_track_score:
-        return _infer_path(estimator, source, out, boxes, score_thr, progress, smooth, sequence_fps, new_track_score)
+        return _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
+                           new_track_score)  # fmt: skip
+
+
+def _is_video_file(source: str | Path) -> bool:
+    return Path(source).is_file() and Path(source).suffix.lower() in VIDEO_EXTENSIONS
 
 
 LOW_BOX_SCORE = 0.1  # ByteTrack's floor: a box this sure may continue a track, not start one
@@ -133,10 +138,9 @@ def _unsure_boxes(estimator):
         detector.score_thr = own
 
 
-def _infer_path(estimator, source, out, boxes, score_thr, progress, smooth, sequence_fps,
+def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
                 new_track_score: float) -> dict:  # fmt: skip
     out = Path(out)
-    stream = stream_source(source) if isinstance(source, str) else None
     if sequence_fps is not None and (stream is not None or (Path(source).exists() and not Path(source).is_dir())):
         raise ValueError(f"{redact_url(str(source))}: a sequence is a folder of frames (videos are tracked anyway)")
     if sequence_fps is not None and not 0 < sequence_fps < 1000:
@@ -150,7 +154,7 @@ def _infer_path(estimator, source, out, boxes, score_thr, progress, smooth, sequ
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
     out.mkdir(parents=True, exist_ok=True)
-    if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
+    if _is_video_file(source):
         return _infer_video(estimator, str(source), source.stem, source, out, score_thr, progress,
                             PoseTracker(smooth=smooth, new_track_score=new_track_score), given)  # fmt: skip
     if smooth and sequence_fps is None:
