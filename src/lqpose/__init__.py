@@ -11,6 +11,14 @@ def load(path="default", **kwargs):
     return _load(path, **kwargs)
 
 
+def read_image(path):
+    """An image file as RGB uint8 HxWx3, upright as a viewer shows it (EXIF orientation applied), ready for a
+    loaded model: `model(lqpose.read_image("photo.jpg"))`. Refuses 16-bit and float images (lqpose.imageio)."""
+    from .imageio import read_rgb
+
+    return read_rgb(path, upright=True)
+
+
 def __getattr__(name):
     if name == "PoseTracker":  # video: track ids and optional One-Euro smoothing (lqpose.infer.track; numpy only)
         from .infer.track import PoseTracker

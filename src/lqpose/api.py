@@ -1,7 +1,7 @@
 """The three-line Python API:
 
 model = lqpose.load("default")                  # the bundled model; or student.pt, .safetensors, .onnx
-people = model(rgb_image)                         # whole image as one person, or pass boxes / a detector
+people = model(lqpose.read_image("photo.jpg"))    # whole image as one person, or pass boxes / a detector
 people[0]["keypoints"], people[0]["score"], people[0].get("quality")
 """
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..files import write_json
-from ..imageio import IMAGE_EXTENSIONS, is_image_path, read_images, read_rgb, write_image
+from ..imageio import IMAGE_EXTENSIONS, exif_orientation, is_image_path, read_images, read_rgb, write_image
 from .chain import ChainConfig, random_chain_with_params
 from .registry import check_severity, degrade_with_params, get_spec, image_seed
 
@@ -86,9 +86,16 @@ def degrade_path(
         out_img, params = degrade_one(img, name, severity, per_image, chain_config)
         write_image(outputs[path], out_img)
         record["images"][path.name] = {"output": outputs[path].name, "seed": per_image, "params": params}
+        orientation = exif_orientation(path)
+        if orientation != 1:  # kept out of the output, which stays on the stored grid that annotations refer to
+            record["images"][path.name]["exif_orientation"] = orientation
     if not record["images"]:
         raise ValueError(f"{src}: none of the {len(files)} images could be read")
     if record["skipped"]:
         log.warning("skipped %d unreadable image(s) of %d in %s", len(record["skipped"]), len(files), src)
+    turned = sum("exif_orientation" in r for r in record["images"].values())
+    if turned:
+        log.warning("%s: %d image(s) carry an EXIF orientation; their degraded copies keep the stored pixel grid "
+                    "(which annotations refer to) and no EXIF, so viewers show them turned", src, turned)  # fmt: skip
     write_json(params_path, record)
     return record

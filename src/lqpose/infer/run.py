@@ -2,9 +2,11 @@
 
 Images: OUT/results.json (COCO keypoint results; OUT/images.json maps image ids to file names) and
 OUT/overlays/<stem>.png; with `--sequence` (a folder of one clip's frames), also OUT/<folder>.mp4 of the overlays
-at the clip's rate. Video (a file, a URL such as rtsp://..., or camera:N): OUT/<stem>.mp4 (annotated) and
-OUT/<stem>.frames.json (people per frame, each with a `track_id` kept across frames; with `smooth`,
-One-Euro-smoothed keypoints and the model's own in `raw_keypoints`). Streams run until they end or Ctrl-C.
+at the clip's rate. A photo is read upright, as a viewer shows it (its EXIF orientation applied and recorded in
+images.json), so boxes and keypoints refer to that view. Video (a file, a URL such as rtsp://..., or camera:N):
+OUT/<stem>.mp4 (annotated) and OUT/<stem>.frames.json (people per frame, each with a `track_id` kept across frames;
+with `smooth`, One-Euro-smoothed keypoints and the model's own in `raw_keypoints`). Streams run until they end or
+Ctrl-C.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from tqdm import tqdm
 
 from ..data.readers import is_box, load_json
 from ..files import write_json
-from ..imageio import is_image_path, read_images, write_image
+from ..imageio import exif_orientation, is_image_path, read_images, write_image
 from .draw import draw_pose
 from .track import PoseTracker
 
@@ -168,7 +170,7 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
     clip = _ClipWriter(out / f"{source.name}.mp4", sequence_fps) if sequence_fps else None
     results, images, skipped, unboxed = [], [], {}, 0
     try:
-        for image_id, path, img in read_images(files, skipped, "infer", progress):
+        for image_id, path, img in read_images(files, skipped, "infer", progress, upright=True):
             # an image the detections skip has no one in it; without detections the estimator finds people
             found = given.get(path.stem, NO_BOXES) if given is not None else None
             unboxed += found is not None and len(found) == 0
@@ -182,7 +184,11 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
             if clip is not None:
                 clip.write(overlay, image_id)
             results += [_as_result(p, image_id) for p in people]
-            images.append({"id": image_id, "file_name": path.name, "width": img.shape[1], "height": img.shape[0]})
+            image = {"id": image_id, "file_name": path.name, "width": img.shape[1], "height": img.shape[0]}
+            orientation = exif_orientation(path)
+            if orientation != 1:  # people and sizes are on the upright image, as a viewer shows it
+                image["exif_orientation"] = orientation
+            images.append(image)
     except KeyboardInterrupt:  # Ctrl-C on a long folder: keep the results of the images already done
         if images:
             write_json(out / "results.json", results)
