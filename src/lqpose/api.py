@@ -25,15 +25,22 @@ class PoseEstimator:
         self.model, self.spec, self.codec = model, spec, codec
         self.detector, self.flip_test, self.batch_size = detector, flip_test, batch_size
 
-    def __call__(self, image: np.ndarray, boxes=None) -> list[dict]:
+    def __call__(self, image: np.ndarray, boxes=None, box_score_thr: float | None = None) -> list[dict]:
         """RGB uint8 image -> one dict per person: bbox (x, y, w, h), keypoints (K, 3) with scores, score (the
         box's score x the keypoints' mean confidence), box_score (the detector's), quality (when the model has the
-        head). `boxes`: (N, 4) x, y, w, h or (N, 5) with scores; default:
-        the detector, or the whole image."""
+        head). `boxes`: (N, 4) x, y, w, h or (N, 5) with scores; default: the detector, or the whole image.
+        `box_score_thr`: the detector keeps its boxes from this score up, for this call only, instead of at its own
+        threshold (detectors that take one per call, as YoloxDetector; video tracking uses it)."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an RGB uint8 HxWx3 image, got {image.dtype} {image.shape}")
         if boxes is None:
-            if self.detector is not None:
+            if self.detector is not None and box_score_thr is not None:
+                from .infer.detectors import takes_score_thr
+
+                if not takes_score_thr(self.detector):
+                    raise ValueError(f"box_score_thr: the detector {self.detector!r:.60} takes no score threshold")
+                boxes = self.detector(image, score_thr=box_score_thr)
+            elif self.detector is not None:
                 boxes = self.detector(image)
             else:
                 h, w = image.shape[:2]

@@ -1,8 +1,14 @@
 """Person detectors for top-down inference. None downloads anything: the YOLOX-nano ONNX file is given by
-path (the official YOLOX release, or ../shared/data/models/yolox/yolox_nano.onnx here)."""
+path (the official YOLOX release, or ../shared/data/models/yolox/yolox_nano.onnx here).
+
+A detector is a callable: RGB uint8 image -> (N, 5) boxes x, y, w, h, score. One with a `score_thr` attribute whose
+call also takes `score_thr=` (YoloxDetector) can be asked, call by call, for the boxes it is less sure of: tracking
+keeps those to continue tracks (ByteTrack's second stage, lqpose.infer.run) without changing the detector, which
+may be shared."""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import cv2
@@ -63,7 +69,9 @@ class YoloxDetector:
         self.grid = np.concatenate(grids).astype(np.float32)
         self.stride = np.concatenate(strides).astype(np.float32)
 
-    def __call__(self, img: np.ndarray) -> np.ndarray:
+    def __call__(self, img: np.ndarray, score_thr: float | None = None) -> np.ndarray:
+        """Boxes scoring `score_thr` or more (default: the detector's own `score_thr`), after NMS."""
+        score_thr = self.score_thr if score_thr is None else score_thr
         h, w = img.shape[:2]
         r = min(self.size / h, self.size / w)
         canvas = np.full((self.size, self.size, 3), 114, np.uint8)
@@ -76,13 +84,23 @@ class YoloxDetector:
         xy = (out[:, :2] + self.grid) * self.stride
         wh = np.exp(out[:, 2:4]) * self.stride
         score = out[:, 4] * out[:, 5]
-        keep = score >= self.score_thr
+        keep = score >= score_thr
         if not keep.any():
             return np.zeros((0, 5), np.float32)
         boxes = np.concatenate([xy[keep] - wh[keep] / 2, wh[keep]], 1) / r
-        idx = cv2.dnn.NMSBoxes(boxes.tolist(), score[keep].tolist(), self.score_thr, self.nms_thr)
+        idx = cv2.dnn.NMSBoxes(boxes.tolist(), score[keep].tolist(), score_thr, self.nms_thr)
         idx = np.asarray(idx).reshape(-1)
         return np.concatenate([boxes[idx], score[keep][idx, None]], 1).astype(np.float32)
+
+
+def takes_score_thr(detector) -> bool:
+    """Whether `detector` has its own `score_thr` and takes another one per call (see the module docstring)."""
+    if getattr(detector, "score_thr", None) is None:
+        return False
+    try:
+        return "score_thr" in inspect.signature(detector).parameters
+    except (TypeError, ValueError):  # a callable without a signature (a C extension's): call it as documented only
+        return False
 
 
 def build_detector(spec: str):

@@ -11,7 +11,6 @@ Ctrl-C.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
@@ -24,6 +23,7 @@ from tqdm import tqdm
 from ..data.readers import is_box, load_json
 from ..files import write_json
 from ..imageio import exif_orientation, is_image_path, read_images, write_image
+from .detectors import takes_score_thr
 from .draw import draw_pose
 from .track import PoseTracker
 
@@ -105,16 +105,18 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     are the frames of one clip (PoseTrack-style frame folders) taken at this rate, in natural name order
     (frame2 before frame10): its people get `track_id`s as in a video. `smooth` (videos and sequences): True or
     OneEuroFilter arguments to smooth each track's keypoints (lqpose.infer.track), False for the model's own.
-    When people are tracked (videos, streams, sequences) without `boxes` and the estimator's detector has a score
-    threshold (YOLOX), its boxes down to LOW_BOX_SCORE are kept too, and those below its own threshold may only
-    continue a track (ByteTrack's second stage): people the detector is unsure of in a dark or blurred frame stay
-    tracked."""
+    When people are tracked (videos, streams, sequences) without `boxes` and the estimator's detector takes a score
+    threshold per call (YOLOX), it is asked for its boxes down to LOW_BOX_SCORE, and those below its own threshold
+    may only continue a track (ByteTrack's second stage): people the detector is unsure of in a dark or blurred
+    frame stay tracked. The detector itself is left as it is, so one may serve several runs at once."""
     stream = stream_source(source) if isinstance(source, str) else None
     tracking = sequence_fps is not None or stream is not None or _is_video_file(source)
-    two_stage = tracking and boxes is None  # given boxes come with their own threshold, which we do not know
-    with _unsure_boxes(estimator) if two_stage else contextlib.nullcontext(0.0) as new_track_score:
-        return _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
-                           new_track_score)  # fmt: skip
+    detector = getattr(estimator, "detector", None)
+    # given boxes come with their own threshold, which we do not know; a detector tells its own
+    two_stage = tracking and boxes is None and takes_score_thr(detector) and detector.score_thr > LOW_BOX_SCORE
+    low, new_track_score = (LOW_BOX_SCORE, float(detector.score_thr)) if two_stage else (None, 0.0)
+    return _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
+                       new_track_score, low)  # fmt: skip
 
 
 def _is_video_file(source: str | Path) -> bool:
@@ -124,24 +126,8 @@ def _is_video_file(source: str | Path) -> bool:
 LOW_BOX_SCORE = 0.1  # ByteTrack's floor: a box this sure may continue a track, not start one
 
 
-@contextlib.contextmanager
-def _unsure_boxes(estimator):
-    """While a clip is tracked: the estimator's detector also returns its boxes from LOW_BOX_SCORE up; yields the
-    detector's own threshold, below which a box may only continue a track (0: no detector threshold to lower)."""
-    detector = getattr(estimator, "detector", None)
-    own = getattr(detector, "score_thr", None)
-    if own is None or own <= LOW_BOX_SCORE:
-        yield 0.0
-        return
-    detector.score_thr = LOW_BOX_SCORE
-    try:
-        yield own
-    finally:
-        detector.score_thr = own
-
-
 def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
-                new_track_score: float) -> dict:  # fmt: skip
+                new_track_score: float, box_score_thr: float | None) -> dict:  # fmt: skip
     out = Path(out)
     if sequence_fps is not None and (stream is not None or (Path(source).exists() and not Path(source).is_dir())):
         raise ValueError(f"{redact_url(str(source))}: a sequence is a folder of frames (videos are tracked anyway)")
@@ -151,14 +137,16 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
     if stream is not None:
         out.mkdir(parents=True, exist_ok=True)
         return _infer_video(estimator, stream[0], stream[1], redact_url(source), out, score_thr, progress,
-                            PoseTracker(smooth=smooth, new_track_score=new_track_score), given)  # fmt: skip
+                            PoseTracker(smooth=smooth, new_track_score=new_track_score), given,
+                            box_score_thr)  # fmt: skip
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
     out.mkdir(parents=True, exist_ok=True)
     if _is_video_file(source):
         return _infer_video(estimator, str(source), source.stem, source, out, score_thr, progress,
-                            PoseTracker(smooth=smooth, new_track_score=new_track_score), given)  # fmt: skip
+                            PoseTracker(smooth=smooth, new_track_score=new_track_score), given,
+                            box_score_thr)  # fmt: skip
     if smooth and sequence_fps is None:
         raise ValueError(f"{source}: smoothing follows people over time: give a video, or a folder of frames "
                          "with --sequence")  # fmt: skip
@@ -174,7 +162,7 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
             # an image the detections skip has no one in it; without detections the estimator finds people
             found = given.get(path.stem, NO_BOXES) if given is not None else None
             unboxed += found is not None and len(found) == 0
-            people = [p for p in estimator(img, found) if p["score"] >= score_thr]
+            people = [p for p in estimator(img, found, box_score_thr) if p["score"] >= score_thr]
             if tracker is not None:  # a skipped (unreadable) frame still counts as time passing
                 people = tracker.update(people, image_id, sequence_fps)
             overlay = img.copy()
@@ -262,9 +250,11 @@ def _natural_key(path: Path) -> list:
 
 
 def _infer_video(estimator, capture: str | int, stem: str, source, out: Path, score_thr: float, progress: bool,
-                 tracker: PoseTracker, given: dict[str, np.ndarray] | None = None) -> dict:  # fmt: skip
+                 tracker: PoseTracker, given: dict[str, np.ndarray] | None = None,
+                 box_score_thr: float | None = None) -> dict:  # fmt: skip
     """`capture`: what cv2.VideoCapture opens (a path, URL or camera index); `stem` names the outputs; `given`:
-    read_boxes()'s boxes by 0-based frame index (a frame they skip has no people), else the estimator's own."""
+    read_boxes()'s boxes by 0-based frame index (a frame they skip has no people), else the estimator's own, kept
+    from `box_score_thr` up when given."""
     cap = cv2.VideoCapture(capture)
     if not cap.isOpened():
         raise ValueError(f"{source}: not a readable video")
@@ -283,7 +273,7 @@ def _infer_video(estimator, capture: str | int, stem: str, source, out: Path, sc
                 break
             rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
             found = given.get(str(len(frames)), NO_BOXES) if given is not None else None
-            people = [p for p in estimator(rgb, found) if p["score"] >= score_thr]
+            people = [p for p in estimator(rgb, found, box_score_thr) if p["score"] >= score_thr]
             people = tracker.update(people, len(frames), fps)
             for p in people:
                 draw_pose(rgb, p, estimator.spec)
