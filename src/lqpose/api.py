@@ -34,17 +34,16 @@ class PoseEstimator:
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an RGB uint8 HxWx3 image, got {image.dtype} {image.shape}")
         if boxes is None:
-            if self.detector is not None and box_score_thr is not None:
-                from .infer.detectors import takes_score_thr
+            from .infer.detectors import takes_score_thr, whole_image_box
 
+            if self.detector is not None and box_score_thr is not None:
                 if not takes_score_thr(self.detector):
                     raise ValueError(f"box_score_thr: the detector {self.detector!r:.60} takes no score threshold")
                 boxes = self.detector(image, score_thr=box_score_thr)
             elif self.detector is not None:
                 boxes = self.detector(image)
             else:
-                h, w = image.shape[:2]
-                boxes = np.array([[0, 0, w - 1, h - 1, 1.0]], np.float32)
+                boxes = whole_image_box(image)
         boxes = check_boxes(boxes)
         if len(boxes) == 0:
             return []

@@ -157,6 +157,24 @@ def test_boxes_that_cannot_be_cropped_are_one_line_errors(ckpt, astronaut):
             model(astronaut, boxes=boxes)
 
 
+def test_an_image_too_small_for_a_whole_image_box_is_named_or_skipped(ckpt, tmp_path, capsys):
+    """A 1-px image has no whole-image box with an area: the API says so (not "box 0 [0, 0, 0, 0]", a box the user
+    never gave); `lqpose infer` names the file, and in a folder skips and counts it."""
+    model = lqpose.load(ckpt)
+    with pytest.raises(ValueError, match=r"^a 5x1 px image is too small to hold a person \(at least 2x2 px\)$"):
+        model(np.zeros((1, 5, 3), np.uint8))
+    assert len(model(np.zeros((2, 2, 3), np.uint8))) == 1
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.zeros((1, 1, 3), np.uint8))
+    cv2.imwrite(str(folder / "b.png"), np.full((60, 40, 3), 90, np.uint8))
+    assert main(["infer", str(ckpt), str(folder), "--out", str(tmp_path / "o")]) == 0
+    assert "images: 1, people: 1, skipped: 1" in capsys.readouterr().out
+    assert [i["file_name"] for i in json.loads((tmp_path / "o/images.json").read_text())] == ["b.png"]
+    assert main(["infer", str(ckpt), str(folder / "a.png"), "--out", str(tmp_path / "o1")]) == 1
+    assert f"{folder / 'a.png'}: a 1x1 px image is too small to hold a person" in capsys.readouterr().err
+
+
 def test_a_video_keeps_tracking_a_person_through_a_frame_the_detector_is_unsure_of(ckpt, tmp_path):
     """With a detector that takes a score threshold per call, a tracked video asks it for its boxes down to 0.1: one
     the detector is unsure of (0.2) continues the walker's track, an unsure box elsewhere starts none, and the

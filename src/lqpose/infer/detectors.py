@@ -15,14 +15,22 @@ import cv2
 import numpy as np
 
 
+def whole_image_box(img: np.ndarray) -> np.ndarray:
+    """The box of the whole image, from the first pixel centre to the last, score 1: (1, 5). An image under 2 px on
+    a side has no such box (it would have no area): a one-line error, not a pose guessed from nothing."""
+    h, w = img.shape[:2]
+    if h < 2 or w < 2:
+        raise ValueError(f"a {w}x{h} px image is too small to hold a person (at least 2x2 px)")
+    return np.array([[0, 0, w - 1, h - 1, 1.0]], np.float32)
+
+
 class WholeImage:
     """The whole image is one person (crops, single-person photos)."""
 
     name = "whole"
 
     def __call__(self, img: np.ndarray) -> np.ndarray:
-        h, w = img.shape[:2]
-        return np.array([[0, 0, w - 1, h - 1, 1.0]], np.float32)
+        return whole_image_box(img)
 
 
 class HogDetector:

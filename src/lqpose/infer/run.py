@@ -162,7 +162,14 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
             # an image the detections skip has no one in it; without detections the estimator finds people
             found = given.get(path.stem, NO_BOXES) if given is not None else None
             unboxed += found is not None and len(found) == 0
-            people = [p for p in estimator(img, found, box_score_thr) if p["score"] >= score_thr]
+            try:
+                people = [p for p in estimator(img, found, box_score_thr) if p["score"] >= score_thr]
+            except ValueError as e:  # an image the model cannot take (a 1-px image): name it; in a folder, skip it
+                if len(files) == 1:
+                    raise ValueError(f"{path}: {e}") from None
+                log.warning("skipped %s: %s", path, e)
+                skipped[path.name] = str(e)
+                continue
             if tracker is not None:  # a skipped (unreadable) frame still counts as time passing
                 people = tracker.update(people, image_id, sequence_fps)
             overlay = img.copy()
