@@ -104,6 +104,35 @@ def test_unsure_boxes_only_continue_tracks_when_new_track_score_is_set():
         PoseTracker(new_track_score=1.5)
 
 
+def test_may_keep_drops_only_unsure_boxes_that_no_update_would_keep():
+    """Before any pose is estimated, `may_keep` tells which boxes `update` could keep: sure boxes always, unsure ones
+    only where they overlap a live track at IoU >= low_iou. On a random walk of sure and unsure boxes, tracking
+    only the boxes it keeps gives the same ids, frame by frame, as tracking them all."""
+    rng = np.random.default_rng(0)
+    full, filtered = PoseTracker(new_track_score=0.3), PoseTracker(new_track_score=0.3)
+    walkers = rng.uniform(0, 300, (4, 2))
+    unsure_kept = dropped = 0
+    for frame in range(60):
+        walkers += rng.normal(0, 4, walkers.shape)  # four people walking, seen 80 % of the time, and ghosts
+        seen = [xy for xy in walkers if rng.random() < 0.8] + list(rng.uniform(0, 300, (int(rng.integers(0, 3)), 2)))
+        people = [{**person(*xy), "box_score": float(rng.uniform(0.1, 0.9))} for xy in seen]
+        boxes = np.array([[*p["bbox"], p["box_score"]] for p in people]).reshape(-1, 5)
+        keep = filtered.may_keep(boxes, frame)
+        assert keep[boxes[:, 4] >= 0.3].all()  # sure boxes are always worth a pose
+        by_full = full.update(people, frame, 10)
+        by_filtered = filtered.update([p for p, k in zip(people, keep, strict=True) if k], frame, 10)
+        assert [(p["track_id"], p["bbox"]) for p in by_filtered] == [(p["track_id"], p["bbox"]) for p in by_full]
+        unsure_kept += sum(p["box_score"] < 0.3 for p in by_full)
+        dropped += int((~keep).sum())
+    assert unsure_kept > 20 and dropped >= 10  # unsure boxes both continued tracks and were dropped early
+    tr = PoseTracker(new_track_score=0.3)
+    tr.update([{**person(0, 0), "box_score": 0.9}], 0, 10)
+    near, far = [3.0, 0.0, 50.0, 100.0, 0.2], [400.0, 0.0, 50.0, 100.0, 0.2]
+    assert tr.may_keep(np.array([near, far]), 1).tolist() == [True, False]
+    assert tr.may_keep(np.array([near]), 20).tolist() == [False]  # the track died (max_age 10): nothing to continue
+    assert PoseTracker().may_keep(np.array([far]), 0).tolist() == [True]  # no second stage: every box counts
+
+
 def test_two_people_never_share_an_id():
     tr = PoseTracker()
     tr.update([person(0, 0)], 0, 25)

@@ -163,7 +163,8 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
             found = given.get(path.stem, NO_BOXES) if given is not None else None
             unboxed += found is not None and len(found) == 0
             try:
-                people = [p for p in estimator(img, found, box_score_thr) if p["score"] >= score_thr]
+                people = [p for p in _people(estimator, img, found, box_score_thr, tracker, image_id)
+                          if p["score"] >= score_thr]  # fmt: skip
             except ValueError as e:  # an image the model cannot take (a 1-px image): name it; in a folder, skip it
                 if len(files) == 1:
                     raise ValueError(f"{path}: {e}") from None
@@ -251,6 +252,17 @@ class _ClipWriter:
             self.tmp.unlink(missing_ok=True)
 
 
+def _people(estimator, img: np.ndarray, boxes: np.ndarray | None, box_score_thr: float | None,
+            tracker: PoseTracker | None, frame_index: int) -> list[dict]:  # fmt: skip
+    """The estimator's people on one image. With `box_score_thr` (a tracked clip, ByteTrack's second stage), the
+    detector is asked for its boxes from that score up, and the tracker first drops the unsure ones that can continue
+    no track, so that no pose is estimated only to be thrown away."""
+    if boxes is None and box_score_thr is not None and tracker is not None:
+        boxes = estimator.detector(img, score_thr=box_score_thr)
+        boxes = boxes[tracker.may_keep(boxes, frame_index)]
+    return estimator(img, boxes, box_score_thr)
+
+
 def _natural_key(path: Path) -> list:
     """'frame2.jpg' before 'frame10.jpg': digit runs compare as numbers."""
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", path.name)]
@@ -280,7 +292,8 @@ def _infer_video(estimator, capture: str | int, stem: str, source, out: Path, sc
                 break
             rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
             found = given.get(str(len(frames)), NO_BOXES) if given is not None else None
-            people = [p for p in estimator(rgb, found, box_score_thr) if p["score"] >= score_thr]
+            people = _people(estimator, rgb, found, box_score_thr, tracker, len(frames))
+            people = [p for p in people if p["score"] >= score_thr]
             people = tracker.update(people, len(frames), fps)
             for p in people:
                 draw_pose(rgb, p, estimator.spec)
