@@ -205,20 +205,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_average(args: argparse.Namespace) -> int:
-    from .engine.average import write_average
+    from .engine.average import average_students, write_average
 
     try:
         weights = [float(w) for w in args.weights.split(",")] if args.weights else None
     except ValueError:
         raise ValueError(f"--weights wants comma-separated numbers, got {args.weights!r}") from None
     if Path(args.out).suffix == ".safetensors":  # a pickle under that name would load nowhere: export it as such
-        import tempfile
-
         from .export import export_safetensors
 
-        with tempfile.TemporaryDirectory(prefix="lqpose-average-") as tmp:
-            average = write_average(args.students, Path(tmp) / "average.pt", weights, force=args.force)
-            print(f"wrote {export_safetensors(average, args.out)}")
+        average = average_students(args.students, weights, force=args.force)
+        print(f"wrote {export_safetensors(average, args.out)}")
         return 0
     print(f"wrote {write_average(args.students, args.out, weights, force=args.force)}")
     return 0

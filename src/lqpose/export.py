@@ -75,7 +75,7 @@ def export_onnx(checkpoint: str | Path, out: str | Path, opset: int = 17, dynami
 
 
 def export_safetensors(
-    checkpoint: str | Path,
+    checkpoint: str | Path | dict,
     out: str | Path,
     info: dict | None = None,
     drop_quality_head: bool = False,
@@ -83,7 +83,8 @@ def export_safetensors(
 ) -> Path:
     """The deployable student as safetensors (no pickle; how the default model ships in the package): weights
     plus config, keypoint layout and `info` (training data, licence, metrics) as JSON metadata. The source may be
-    any model file, a .safetensors included (its own info is kept, `info` overrides it key by key).
+    any model file, a .safetensors included (its own info is kept, `info` overrides it key by key), or a checkpoint
+    already in memory (e.g. `lqpose average`'s).
     `drop_quality_head` leaves out a quality head that was not trained well enough to trust: no score beats a
     misleading one; the heatmaps are unchanged. `input_norm` switches how the exported model normalises its
     input (models/student.py: "gain" brightens dark crops, for night scenes, without retraining)."""
@@ -96,7 +97,7 @@ def export_safetensors(
 
     if input_norm is not None:
         check_input_norm(input_norm)
-    source = load_model_file(checkpoint)
+    source = checkpoint if isinstance(checkpoint, dict) else load_model_file(checkpoint)
     ckpt = export_student(source)
     if input_norm is not None:
         ckpt["config"] = {**ckpt["config"], "model": {**ckpt["config"]["model"], "input_norm": input_norm}}
