@@ -175,9 +175,8 @@ def _cmd_infer(args: argparse.Namespace) -> int:
     model, args.input = args.paths if len(args.paths) == 2 else ["default", args.paths[0]]
     device = args.device or ("cpu" if args.runtime == "onnxruntime" else _default_device())  # auto: cuda if any
     estimator = load(model, detector=detector, device=device, flip_test=not args.no_flip, runtime=args.runtime)
-    summary = infer_path(
-        estimator, args.input, args.out, args.boxes, args.score_thr, smooth=args.smooth, sequence_fps=args.sequence
-    )
+    summary = infer_path(estimator, args.input, args.out, args.boxes, args.score_thr, smooth=args.smooth,
+                         sequence_fps=args.sequence, every_frame=args.every_frame)  # fmt: skip
     print(", ".join(f"{k}: {v}" for k, v in summary.items()) + f" -> {args.out}")
     return 0
 
@@ -408,6 +407,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sequence", nargs="?", const=25.0, default=None, type=float, metavar="FPS",
                    help="INPUT is a folder of one clip's frames (e.g. PoseTrack's), in natural name order, taken at "
                    "FPS (default 25): track ids in results.json and on the overlays, as for a video")  # fmt: skip
+    p.add_argument("--every-frame", action="store_true",
+                   help="a live stream (camera:N, rtsp://, an http camera): read every frame even when the model is "
+                   "slower than the camera, falling further behind (default: take the newest frame, drop the stale "
+                   "ones in between and count them)")  # fmt: skip
     p.set_defaults(func=_cmd_infer)
 
     p = sub.add_parser("export", help="export the deployable student to ONNX")

@@ -1,4 +1,5 @@
 import json
+import time
 
 import cv2
 import numpy as np
@@ -10,7 +11,7 @@ from lqpose.cli import main
 from lqpose.engine.checkpoint import save_checkpoint
 from lqpose.export import export_onnx
 from lqpose.infer.detectors import HogDetector, WholeImage, YoloxDetector, build_detector
-from lqpose.infer.run import infer_path, redact_url, stream_source
+from lqpose.infer.run import infer_path, is_live_source, redact_url, stream_source
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
 from lqpose.models.student import StudentConfig, build_student
@@ -331,6 +332,70 @@ def test_a_stream_error_masks_the_credentials_of_its_url(ckpt, tmp_path, capsys)
     assert main(["infer", str(ckpt), url, "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert "file://***@" in err and "not a readable video" in err and "hunter2" not in err
+
+
+class PacedCamera:
+    """A live camera: frame i (every pixel = i) is due at i / fps whether or not anyone reads it; a read blocks until
+    the next frame is due."""
+
+    def __init__(self, n: int, fps: float):
+        self.n, self.fps, self.i, self.start = n, fps, 0, None
+
+    def isOpened(self):  # noqa: N802 - cv2.VideoCapture's name
+        return True
+
+    def get(self, prop):
+        return self.fps if prop == cv2.CAP_PROP_FPS else -1
+
+    def read(self):
+        self.start = time.monotonic() if self.start is None else self.start
+        if self.i >= self.n:
+            return False, None
+        time.sleep(max(0.0, self.start + self.i / self.fps - time.monotonic()))
+        self.i += 1
+        return True, np.full((120, 160, 3), self.i - 1, np.uint8)
+
+    def release(self):
+        pass
+
+
+class Slow:
+    """An estimator that takes `seconds` per frame and notes which frame (by its pixel value) it saw."""
+
+    def __init__(self, estimator, seconds: float):
+        self.estimator, self.seconds, self.spec, self.seen = estimator, seconds, estimator.spec, []
+
+    def __call__(self, image, boxes=None, box_score_thr=None):
+        self.seen.append(int(image[0, 0, 0]))
+        time.sleep(self.seconds)
+        return self.estimator(image, boxes, box_score_thr)
+
+
+def test_a_live_camera_slower_than_the_model_is_read_at_its_newest_frame(ckpt, tmp_path, monkeypatch):
+    """A 100 fps camera and a model at 20 frames a second: the stale frames in between are dropped and counted, each
+    drawn frame keeps its index in the source (so the tracker's time is true), the last frame is still drawn, and the
+    MP4 holds each drawn frame over the dropped ones, so it lasts as long as the stream. --every-frame reads them
+    all."""
+    model = lqpose.load(ckpt)
+    assert is_live_source("camera:0") and is_live_source("rtsp://cam/live") and is_live_source("http://cam/v.mjpg")
+    assert not is_live_source("http://host/clip.mp4") and not is_live_source("file:///clip.avi")
+    assert not is_live_source("clip.avi")
+    runs = {}
+    for every in (False, True):
+        slow = Slow(model, 0.0 if every else 0.05)
+        with monkeypatch.context() as m:
+            m.setattr(cv2, "VideoCapture", lambda _: PacedCamera(40, 100.0))
+            summary = infer_path(slow, "camera:0", tmp_path / str(every), progress=False, every_frame=every)
+        frames = json.loads((tmp_path / str(every) / "camera0.frames.json").read_text())
+        runs[every] = summary, [f["frame"] for f in frames], slow.seen
+    summary, indices, seen = runs[False]
+    assert indices == seen  # each frame is scored under its own index in the source
+    assert indices == sorted(set(indices)) and indices[-1] == 39 and len(indices) < 20
+    assert summary["dropped"] == 40 - indices[0] - len(indices) and summary["dropped"] > 20
+    video = cv2.VideoCapture(str(tmp_path / "False" / "camera0.mp4"))
+    assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 40 - indices[0]  # held over the dropped frames
+    summary, indices, seen = runs[True]
+    assert indices == seen == list(range(40)) and "dropped" not in summary
 
 
 class StopAt:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -91,6 +93,24 @@ def stream_source(source: str) -> tuple[str | int, str] | None:
     return None
 
 
+LIVE_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "udp", "tcp", "srt")
+
+
+def is_live_source(source: str) -> bool:
+    """Whether `source` is live (frames come at the camera's pace whether or not they are read): camera:N, an
+    rtsp/rtmp/udp/tcp/srt URL, or an http(s) URL that names no video file (an IP camera's MJPEG stream). A file,
+    file://, or http(s) to an .mp4 is not: every frame of it can be read when the model is ready."""
+    parsed = stream_source(source)
+    if parsed is None:
+        return False
+    if isinstance(parsed[0], int):
+        return True
+    scheme = source.split(":", 1)[0].lower()
+    if scheme in ("http", "https"):
+        return Path(source.split("?")[0]).suffix.lower() not in VIDEO_EXTENSIONS
+    return scheme in LIVE_SCHEMES
+
+
 def redact_url(source: str) -> str:
     """`source` with any user name and password of a URL masked ('rtsp://user:pass@cam/x' -> 'rtsp://***@cam/x'),
     so that error messages and logs do not carry a camera's credentials."""
@@ -99,7 +119,7 @@ def redact_url(source: str) -> str:
 
 def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None = None, score_thr: float = 0.0,
                progress: bool = True, smooth: bool | dict = False,
-               sequence_fps: float | None = None) -> dict:  # fmt: skip
+               sequence_fps: float | None = None, every_frame: bool = False) -> dict:  # fmt: skip
     """Run `estimator` (lqpose.api.PoseEstimator) on `source`: an image, a folder of images, a video file, a URL
     or 'camera:N' (streams run until they end or Ctrl-C); returns a summary. `sequence_fps`: the folder's images
     are the frames of one clip (PoseTrack-style frame folders) taken at this rate, in natural name order
@@ -108,15 +128,18 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     When people are tracked (videos, streams, sequences) without `boxes` and the estimator's detector takes a score
     threshold per call (YOLOX), it is asked for its boxes down to LOW_BOX_SCORE, and those below its own threshold
     may only continue a track (ByteTrack's second stage): people the detector is unsure of in a dark or blurred
-    frame stay tracked. The detector itself is left as it is, so one may serve several runs at once."""
+    frame stay tracked. The detector itself is left as it is, so one may serve several runs at once. A live source
+    (is_live_source) is read in its own thread and only its newest frame is taken, so the output stays current when
+    the model is slower than the camera; `every_frame` reads every frame instead, however far behind it falls."""
     stream = stream_source(source) if isinstance(source, str) else None
     tracking = sequence_fps is not None or stream is not None or _is_video_file(source)
     detector = getattr(estimator, "detector", None)
     # given boxes come with their own threshold, which we do not know; a detector tells its own
     two_stage = tracking and boxes is None and takes_score_thr(detector) and detector.score_thr > LOW_BOX_SCORE
     low, new_track_score = (LOW_BOX_SCORE, float(detector.score_thr)) if two_stage else (None, 0.0)
+    live = stream is not None and is_live_source(source) and not every_frame
     return _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
-                       new_track_score, low)  # fmt: skip
+                       new_track_score, low, live)  # fmt: skip
 
 
 def _is_video_file(source: str | Path) -> bool:
@@ -127,7 +150,7 @@ LOW_BOX_SCORE = 0.1  # ByteTrack's floor: a box this sure may continue a track, 
 
 
 def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
-                new_track_score: float, box_score_thr: float | None) -> dict:  # fmt: skip
+                new_track_score: float, box_score_thr: float | None, live: bool) -> dict:  # fmt: skip
     out = Path(out)
     if sequence_fps is not None and (stream is not None or (Path(source).exists() and not Path(source).is_dir())):
         raise ValueError(f"{redact_url(str(source))}: a sequence is a folder of frames (videos are tracked anyway)")
@@ -138,7 +161,7 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
         out.mkdir(parents=True, exist_ok=True)
         return _infer_video(estimator, stream[0], stream[1], redact_url(source), out, score_thr, progress,
                             PoseTracker(smooth=smooth, new_track_score=new_track_score), given,
-                            box_score_thr)  # fmt: skip
+                            box_score_thr, live)  # fmt: skip
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
@@ -213,8 +236,9 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
 
 
 class _ClipWriter:
-    """The overlays of a --sequence as one MP4 at the clip's rate, written beside them: an unreadable frame holds the
-    frame before it (time keeps its pace, as for the tracker), a frame of another size is resized to the first's.
+    """The overlays of a video or a --sequence as one MP4 at the clip's rate: a frame not drawn (unreadable, or
+    dropped from a live stream) holds the frame before it, so time keeps its pace, as for the tracker; a frame of
+    another size is resized to the first's.
     Written to a hidden temporary file and renamed when closed, so a failed run leaves no half-written video."""
 
     def __init__(self, target: Path, fps: float):
@@ -270,54 +294,119 @@ def _natural_key(path: Path) -> list:
 
 def _infer_video(estimator, capture: str | int, stem: str, source, out: Path, score_thr: float, progress: bool,
                  tracker: PoseTracker, given: dict[str, np.ndarray] | None = None,
-                 box_score_thr: float | None = None) -> dict:  # fmt: skip
+                 box_score_thr: float | None = None, live: bool = False) -> dict:  # fmt: skip
     """`capture`: what cv2.VideoCapture opens (a path, URL or camera index); `stem` names the outputs; `given`:
     read_boxes()'s boxes by 0-based frame index (a frame they skip has no people), else the estimator's own, kept
-    from `box_score_thr` up when given."""
+    from `box_score_thr` up when given. `live`: read the source in its own thread and take only its newest frame
+    (_LiveReader); frames keep their index in the source, and the video holds each drawn frame over those dropped."""
     cap = cv2.VideoCapture(capture)
     if not cap.isOpened():
         raise ValueError(f"{source}: not a readable video")
     fps = cap.get(cv2.CAP_PROP_FPS)
     fps = fps if 0 < fps < 1000 else 25.0  # live sources may report 0 or nonsense
     total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-    total = total if total > 0 else None
+    total = total if total > 0 and not live else None
     target = out / f"{stem}.mp4"
-    tmp = out / f".{stem}.tmp.mp4"
-    writer, frames, interrupted = None, [], False
+    clip, frames, interrupted = _ClipWriter(target, fps), [], False
+    reader = _LiveReader(cap) if live else None
     bar = tqdm(total=total, desc="infer video", unit="frame", disable=not progress)
     try:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
+        for index, frame in reader if reader is not None else _every_frame(cap):
             rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-            found = given.get(str(len(frames)), NO_BOXES) if given is not None else None
-            people = _people(estimator, rgb, found, box_score_thr, tracker, len(frames))
+            found = given.get(str(index), NO_BOXES) if given is not None else None
+            people = _people(estimator, rgb, found, box_score_thr, tracker, index)
             people = [p for p in people if p["score"] >= score_thr]
-            people = tracker.update(people, len(frames), fps)
+            people = tracker.update(people, index, fps)
             for p in people:
                 draw_pose(rgb, p, estimator.spec)
-            if writer is None:
-                h, w = rgb.shape[:2]
-                writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-            writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-            frames.append({"frame": len(frames), "people": [_as_result(p, len(frames)) for p in people]})
+            clip.write(rgb, index)
+            frames.append({"frame": index, "people": [_as_result(p, index) for p in people]})
             bar.update(1)
     except KeyboardInterrupt:  # Ctrl-C on a long video: finish the files of the frames already done, then stop
         interrupted = True
+    except BaseException:
+        clip.discard()
+        raise
     finally:
         bar.close()
-        cap.release()
-        if writer is not None:
-            writer.release()
+        if reader is None or reader.close():  # a reader thread still stuck in a network read keeps the capture
+            cap.release()
     if not frames:
+        clip.discard()
         if interrupted:
             raise KeyboardInterrupt
         raise ValueError(f"{source}: no frames could be read")
-    os.replace(tmp, target)
+    clip.close()
     write_json(out / f"{stem}.frames.json", frames)
     if interrupted:
         log.warning("%s: interrupted; wrote the first %d frames to %s and its frames.json", source, len(frames), target)
         raise KeyboardInterrupt
-    return {"frames": len(frames), "people": sum(len(f["people"]) for f in frames), "tracks": tracker.next_id,
-            "video": str(target)}  # fmt: skip
+    summary = {"frames": len(frames), "people": sum(len(f["people"]) for f in frames), "tracks": tracker.next_id,
+               "video": str(target)}  # fmt: skip
+    if reader is not None:
+        summary["dropped"] = reader.dropped
+        if reader.dropped:
+            log.warning("%s: the model kept up with %d of %d frames; the %d stale frames in between were dropped to "
+                        "stay current (--every-frame reads them all)", source, len(frames),
+                        len(frames) + reader.dropped, reader.dropped)  # fmt: skip
+    return summary
+
+
+def _every_frame(cap) -> Iterator[tuple[int, np.ndarray]]:
+    index = 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            return
+        yield index, frame
+        index += 1
+
+
+class _LiveReader:
+    """A live source (a camera, an rtsp:// stream) read in its own thread, handing out only its newest frame. When
+    the model is slower than the camera, a plain read loop falls further behind with every frame (a 25 fps camera
+    and an 8 fps model: a minute late after a minute and a half), or the stream's buffer overflows into broken
+    frames; here the stale frames in between are dropped and counted, so the output stays current. Frames keep
+    their index in the source, so tracking time stays true."""
+
+    def __init__(self, cap):
+        self.cap, self.cond = cap, threading.Condition()
+        self.frame, self.index, self.taken, self.handed, self.ended, self.stopping = None, -1, -1, 0, False, False
+        self.thread = threading.Thread(target=self._read, name="lqpose-live-reader", daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            while not self.stopping:
+                ok, frame = self.cap.read()
+                if not ok:
+                    break
+                with self.cond:
+                    self.frame, self.index = frame, self.index + 1
+                    self.cond.notify()
+        finally:
+            with self.cond:
+                self.ended = True
+                self.cond.notify()
+
+    def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
+        while True:
+            with self.cond:
+                while self.index == self.taken and not self.ended:
+                    self.cond.wait(0.5)  # woken by each new frame; the timeout keeps Ctrl-C prompt
+                if self.index == self.taken:  # the source ended and its last frame was handed out
+                    return
+                self.taken, self.handed = self.index, self.handed + 1
+                item = (self.index, self.frame)
+            yield item
+
+    @property
+    def dropped(self) -> int:
+        """Frames read from the source and never handed out."""
+        return self.taken + 1 - self.handed
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Stop reading; True once the thread has ended (then the capture may be released)."""
+        self.stopping = True
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
