@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -74,6 +75,31 @@ def test_occluder_shows_in_both_members_and_leaves_targets_and_other_draws_alone
     assert np.abs(denorm(x["lq_image"]).astype(int) - blurred.astype(int)).max() <= 1  # the LQ member's is degraded
     covered = (denorm(x["image"]) != denorm(plain["image"])).any(2).mean()
     assert 0.2**2 * 0.8 < covered < 0.4**2 * 1.3  # one occluder, 0.2-0.4 of each side
+
+
+def test_grayscale_makes_both_members_monochrome_and_leaves_targets_and_other_draws_alone(shared_data):
+    """`augment.grayscale_prob` (an infrared night camera): the image is reduced to its luma before the LQ member is
+    made, so both members are monochrome; geometry, targets and the LQ draw are those of the run without it; at
+    0.5 about half the crops are monochrome, drawn from their own generator."""
+    s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    lq = LQConfig(mode="fixed", types=["gaussian_blur"], severities=[4])
+    people = s.trainable()  # people 1 and 2 stand in a black-and-white photo (000000040083.jpg): COCO has them too
+    plain = TopDownDataset(people, s.spec, codec_for((192, 256)), train=True, lq=lq, seed=0)[3]
+    aug = AugmentConfig(grayscale_prob=1.0)
+    x = TopDownDataset(people, s.spec, codec_for((192, 256)), train=True, augment=aug, lq=lq, seed=0)[3]
+    for key in ("matrix", "keypoints", "heatmaps", "weights"):
+        assert torch.equal(x[key], plain[key])
+    assert np.ptp(denorm(plain["image"]).astype(int), axis=2).max() > 100  # a colour photo
+    gray = cv2.cvtColor(cv2.cvtColor(read_rgb(people[3].image_path), cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    np.testing.assert_array_equal(denorm(x["image"]), crop(gray, x["matrix"].numpy(), (192, 256)))
+    blurred = crop(degrade(gray, "gaussian_blur", 4, seed=0), x["matrix"].numpy(), (192, 256))
+    assert np.abs(denorm(x["lq_image"]).astype(int) - blurred.astype(int)).max() <= 1
+    half = TopDownDataset(people, s.spec, codec_for((192, 256)), train=True, augment=AugmentConfig(grayscale_prob=0.5))
+    colour = [i for i in range(len(people)) if i not in (1, 2)]
+    mono = [bool((np.ptp(denorm(half[i]["image"]).astype(int), axis=2) <= 1).all()) for i in colour]
+    assert mono == [np.random.default_rng([0, 0, i, 3]).random() < 0.5 for i in colour] and 2 <= sum(mono) <= 8
+    with pytest.raises(ValueError, match="augment.grayscale_prob must be within 0..1, got 1.5"):
+        AugmentConfig(grayscale_prob=1.5).validate()
 
 
 def test_truncation_edge_blanks_the_frame_beyond_it_and_unlabels_its_joints():

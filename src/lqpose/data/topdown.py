@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
@@ -186,6 +187,10 @@ class TopDownDataset(Dataset):
             occ_rng = np.random.default_rng([self.seed, self.epoch, index, 1])  # apart: the main draws stay as before
             if occ_rng.random() < self.augment.occlusion_prob:
                 img = occlude(img, m, size, self.augment, occ_rng)
+        if self.train and self.augment.grayscale_prob > 0:
+            gray_rng = np.random.default_rng([self.seed, self.epoch, index, 3])  # apart: the main draws stay as before
+            if gray_rng.random() < self.augment.grayscale_prob:  # both members: the scene itself is monochrome
+                img = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
         kps = keypoints.copy()
         kps[:, :2] = transform_points(kps[:, :2], m)
         if flip:

@@ -34,6 +34,9 @@ class AugmentConfig:
     truncation_prob: float = 0.0
     truncation_keep: tuple[float, float] = (0.35, 0.8)
     truncation_sides: tuple[float, float, float, float] = (0.6, 0.1, 0.15, 0.15)
+    # Monochrome (an infrared night camera, a black-and-white feed): the chance a training image is reduced to its
+    # luma, replicated to three channels, before the LQ member is made. 0 = off (older runs unchanged).
+    grayscale_prob: float = 0.0
 
     def validate(self) -> None:
         lo, hi = self.occlusion_holes
@@ -44,6 +47,8 @@ class AugmentConfig:
         size = list(self.occlusion_size)
         if not 0.0 < size[0] <= size[1] <= 1.0:
             raise ValueError(f"augment.occlusion_size must be [min, max] within (0, 1], got {size}")
+        if not 0.0 <= self.grayscale_prob <= 1.0:
+            raise ValueError(f"augment.grayscale_prob must be within 0..1, got {self.grayscale_prob}")
         if not 0.0 <= self.truncation_prob <= 1.0:
             raise ValueError(f"augment.truncation_prob must be within 0..1, got {self.truncation_prob}")
         keep = list(self.truncation_keep)
