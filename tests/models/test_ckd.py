@@ -162,7 +162,7 @@ def test_gt_term_uses_the_plain_recipes_foreground_weighting():
     with torch.no_grad():
         plain = keypoint_mse(s(b["lq_image"]), b["heatmaps"], b["weights"], 10.0)
         unweighted = keypoint_mse(s(b["lq_image"]), b["heatmaps"], b["weights"])
-    assert float(parts["gt"]) == pytest.approx(float(plain), rel=1e-5)
+    assert parts["gt"].item() == pytest.approx(float(plain), rel=1e-5)
     assert float(plain) > 1.5 * float(unweighted)  # the weighting is really in effect on this batch
 
 
@@ -199,7 +199,7 @@ def test_teacher_flip_changes_only_the_distillation_target():
         pred = s(b["lq_image"])
         target = t.knowledge(b["image"], COCO17.flip_index)["heatmaps"]
         plain_target = t.knowledge(b["image"])["heatmaps"]
-    assert float(parts["heat_kd"]) == pytest.approx(float(heatmap_kd(pred, target, b["weights"])), rel=1e-5)
-    assert float(parts["heat_kd"]) != pytest.approx(float(heatmap_kd(pred, plain_target, b["weights"])), rel=1e-3)
+    assert parts["heat_kd"].item() == pytest.approx(float(heatmap_kd(pred, target, b["weights"])), rel=1e-5)
+    assert parts["heat_kd"].item() != pytest.approx(float(heatmap_kd(pred, plain_target, b["weights"])), rel=1e-3)
     with pytest.raises(ValueError, match="flip_index"):
         CKDStep(net, t, None, cfg, SIZE, total_steps=10)
