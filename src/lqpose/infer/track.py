@@ -144,8 +144,9 @@ class PoseTracker:
     def may_keep(self, boxes: np.ndarray, frame_index: int) -> np.ndarray:
         """(N,) bool: which of a frame's detector boxes (N, 5: x, y, w, h, score) `update` could keep, before any
         pose is estimated. A box scoring under `new_track_score` is kept only if it continues a live track at IoU >=
-        `low_iou`; one that overlaps no live track that much never is, so its pose need not be computed (on
-        vtest.avi a fifth of YOLOX's boxes from 0.1 up). Dropping them first leaves `update`'s result unchanged."""
+        `low_iou`; one that overlaps no live track that much never is, so its pose need not be computed (161 of YOLOX's
+        1,222 boxes from 0.1 up on vtest.avi's first 150 frames). Dropping them first leaves `update`'s result
+        unchanged."""
         boxes = np.asarray(boxes, np.float64).reshape(-1, 5)
         keep = boxes[:, 4] >= self.new_track_score
         live = self._live(frame_index)
