@@ -181,6 +181,29 @@ def _cmd_infer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_detect(args: argparse.Namespace) -> int:
+    from .infer.detect import detect_path, detect_set, write_detections
+    from .infer.detectors import build_detector
+
+    if (args.input is None) == (args.ann is None):
+        raise ValueError("give INPUT (an image, a folder of images or a video) or --ann (an annotated set), not both")
+    if not 0.0 <= args.score_thr <= 1.0:
+        raise ValueError(f"--score-thr must be within 0..1, got {args.score_thr}")
+    if Path(args.out).suffix.lower() != ".json":
+        raise ValueError(f"{args.out}: --out is the detections file to write, a .json")
+    detector = build_detector(args.detector)
+    if args.ann is not None:
+        from .engine.train import load_poseset
+
+        gt = load_poseset(args.format, args.ann, args.images or "", args.keypoints or "")
+        summary = detect_set(detector, gt, args.images or Path(args.ann).parent, args.score_thr)
+    else:
+        summary = detect_path(detector, args.input, args.score_thr)
+    counts = write_detections(summary, args.out)
+    print(", ".join(f"{k}: {v}" for k, v in counts.items()) + f" -> {args.out}")
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from .export import export_onnx, export_safetensors
 
@@ -382,6 +405,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep each predicting model's results per split in REPORT/predictions/NAME/ "
                    "(what --predictions reads back, and benchmarks/ probes read)")  # fmt: skip
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("detect", help="person boxes as COCO detection results (the --boxes of eval, bench, infer)")
+    p.add_argument("input", nargs="?", help="an image, a folder of images or a video (or give --ann)")
+    p.add_argument("--ann", help="an annotated set instead: every image it lists, with its image_id")
+    p.add_argument("--images", help="image folder of --ann (default: the annotation file's folder)")
+    p.add_argument("--format", default="coco", choices=["coco", "mpii", "lspet"],
+                   help="of --ann; lspet: --ann is the split (train/val/test), --images the LSPET folder")  # fmt: skip
+    p.add_argument("--keypoints", help="keypoint layout name when --ann does not name its keypoints")
+    p.add_argument("--detector", required=True, help="yolox:PATH/TO/yolox_nano.onnx, hog, or whole")
+    p.add_argument("--score-thr", type=float, default=0.05,
+                   help="keep boxes from this score up (default 0.05: low-score boxes still add recall to AP; "
+                   "lqpose infer's own YOLOX threshold is 0.3)")  # fmt: skip
+    p.add_argument("--out", required=True, help="the detections .json to write")
+    p.set_defaults(func=_cmd_detect)
 
     p = sub.add_parser("infer", help="poses on an image, a folder of images, a video or a stream")
     p.add_argument("paths", nargs="+", metavar="[MODEL] INPUT",
