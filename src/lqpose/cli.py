@@ -187,6 +187,8 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
     if (args.input is None) == (args.ann is None):
         raise ValueError("give INPUT (an image, a folder of images or a video) or --ann (an annotated set), not both")
+    if args.ann is None and (args.images or args.keypoints or args.format != "coco"):
+        raise ValueError("--images, --keypoints and --format describe --ann; an INPUT is read as it is")
     if not 0.0 <= args.score_thr <= 1.0:
         raise ValueError(f"--score-thr must be within 0..1, got {args.score_thr}")
     if Path(args.out).suffix.lower() != ".json":

@@ -81,6 +81,9 @@ def test_thresholds_below_the_detectors_own_are_asked_for_and_others_filtered(yo
 def test_bad_requests_are_one_line_errors(yolox, shared_data, tmp_path, capsys):
     coco = str(shared_data / "mmpose-samples/coco/test_coco.json")
     out = str(tmp_path / "d.json")
+    empty = tmp_path / "empty.json"
+    person = {"id": 1, "name": "person", "keypoints": ["a", "b"]}
+    empty.write_text(json.dumps({"images": [], "annotations": [], "categories": [person]}))
     for argv, error in (
         (["detect", "--detector", "hog", "--out", out], "give INPUT (an image, a folder of images or a video)"),
         (["detect", coco, "--ann", coco, "--detector", "hog", "--out", out], "not both"),
@@ -88,6 +91,8 @@ def test_bad_requests_are_one_line_errors(yolox, shared_data, tmp_path, capsys):
         (["detect", "--ann", coco, "--detector", "hog", "--out", str(tmp_path / "d")], "d: --out is the detections"),
         (["detect", str(tmp_path / "nothing"), "--detector", "hog", "--out", out], "nothing: no such file or folder"),
         (["detect", "--ann", coco, "--detector", "ssd", "--out", out], "unknown detector 'ssd'"),
+        (["detect", str(tmp_path), "--images", coco, "--detector", "hog", "--out", out], "--images, --keypoints and"),
+        (["detect", "--ann", str(empty), "--detector", "hog", "--out", out], "empty.json: lists no images"),
     ):
         assert main(argv) == 1
         err = capsys.readouterr().err

@@ -41,6 +41,8 @@ def _entries(boxes: np.ndarray, image_id: int, file_name: str | None = None) -> 
 def detect_set(detector, gt: PoseSet, images_dir: str | Path, score_thr: float, progress: bool = True) -> dict:
     """Every image of an annotated set, people or not (detections in an empty image are false positives AP must
     see). Returns {"detections", "images", "skipped"}."""
+    if not gt.images:
+        raise ValueError(f"{gt.source or 'the set'}: lists no images")
     paths = {i.image_id: i.image_path for i in gt.instances}
     detections, skipped = [], {}
     for image_id in tqdm(sorted(gt.images), desc="detect", unit="img", disable=not progress):
