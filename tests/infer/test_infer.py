@@ -396,6 +396,8 @@ def test_a_live_camera_slower_than_the_model_is_read_at_its_newest_frame(ckpt, t
     assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 40 - indices[0]  # held over the dropped frames
     summary, indices, seen = runs[True]
     assert indices == seen == list(range(40)) and "dropped" not in summary
+    with pytest.raises(ValueError, match=r"clip.avi: --every-frame applies to live streams"):
+        infer_path(model, tmp_path / "clip.avi", tmp_path / "x", every_frame=True)
 
 
 class StopAt:

@@ -137,6 +137,9 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     # given boxes come with their own threshold, which we do not know; a detector tells its own
     two_stage = tracking and boxes is None and takes_score_thr(detector) and detector.score_thr > LOW_BOX_SCORE
     low, new_track_score = (LOW_BOX_SCORE, float(detector.score_thr)) if two_stage else (None, 0.0)
+    if every_frame and not (stream is not None and is_live_source(source)):
+        raise ValueError(f"{redact_url(str(source))}: --every-frame applies to live streams (camera:N, rtsp://...); "
+                         "files are read frame by frame anyway")  # fmt: skip
     live = stream is not None and is_live_source(source) and not every_frame
     return _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
                        new_track_score, low, live)  # fmt: skip
