@@ -24,4 +24,8 @@ def __getattr__(name):
         from .infer.track import PoseTracker
 
         return PoseTracker
+    if name == "VideoFrames":  # a video file, URL or camera as (index, RGB frame); a live one at its newest frame
+        from .infer.video import VideoFrames
+
+        return VideoFrames
     raise AttributeError(f"module 'lqpose' has no attribute {name!r}")

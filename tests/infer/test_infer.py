@@ -11,7 +11,8 @@ from lqpose.cli import main
 from lqpose.engine.checkpoint import save_checkpoint
 from lqpose.export import export_onnx
 from lqpose.infer.detectors import HogDetector, WholeImage, YoloxDetector, build_detector
-from lqpose.infer.run import infer_path, is_live_source, redact_url, stream_source
+from lqpose.infer.run import infer_path
+from lqpose.infer.video import is_live_source, redact_url, stream_source
 from lqpose.keypoints import COCO17
 from lqpose.models.ckd import export_student
 from lqpose.models.student import StudentConfig, build_student

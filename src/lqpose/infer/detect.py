@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -63,30 +62,20 @@ def detect_set(detector, gt: PoseSet, images_dir: str | Path, score_thr: float, 
 def detect_path(detector, source: str | Path, score_thr: float, progress: bool = True) -> dict:
     """An image, a folder of images (`file_name`; `image_id` its index in name order) or a video (`image_id` the
     frame index from 0)."""
-    from .run import VIDEO_EXTENSIONS
+    from .video import VIDEO_EXTENSIONS, VideoFrames
 
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
     if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
-        cap = cv2.VideoCapture(str(source))
-        if not cap.isOpened():
-            raise ValueError(f"{source}: not a readable video")
-        detections, frame = [], 0
-        total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        with tqdm(total=total if total > 0 else None, desc="detect", unit="frame", disable=not progress) as bar:
-            while True:
-                ok, bgr = cap.read()
-                if not ok:
-                    break
-                rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-                detections += _entries(person_boxes(detector, rgb, score_thr), frame)
-                frame += 1
-                bar.update(1)
-        cap.release()
-        if frame == 0:
+        detections, frames = [], 0
+        with VideoFrames(source, live=False) as video:
+            for index, rgb in tqdm(video, total=video.total, desc="detect", unit="frame", disable=not progress):
+                detections += _entries(person_boxes(detector, rgb, score_thr), index)
+                frames += 1
+        if frames == 0:
             raise ValueError(f"{source}: no frames could be read")
-        return {"detections": detections, "frames": frame}
+        return {"detections": detections, "frames": frames}
     files = sorted(p for p in source.iterdir() if p.is_file() and is_image_path(p)) if source.is_dir() else [source]
     if not files:
         raise ValueError(f"{source}: no images")

@@ -14,8 +14,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -28,9 +26,9 @@ from ..imageio import exif_orientation, is_image_path, read_images, write_image
 from .detectors import takes_score_thr
 from .draw import draw_pose
 from .track import PoseTracker
+from .video import VIDEO_EXTENSIONS, VideoFrames, is_live_source, redact_url, stream_source
 
 log = logging.getLogger(__name__)
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
 
 def read_boxes(path: str | Path) -> dict[str, np.ndarray]:
@@ -81,42 +79,6 @@ def _as_result(person: dict, image_id: int) -> dict:
     return r
 
 
-def stream_source(source: str) -> tuple[str | int, str] | None:
-    """A live or network video: 'camera:N' -> (N, 'cameraN'); 'rtsp://...', 'http(s)://...', 'file://...' (any
-    URL OpenCV's FFmpeg reads) -> (url, a file-name stem from its last part). Anything else -> None (a path)."""
-    camera = re.fullmatch(r"camera:(\d+)", source)
-    if camera:
-        return int(camera.group(1)), f"camera{camera.group(1)}"
-    if re.match(r"[a-z][a-z0-9+.-]*://", source, re.IGNORECASE):
-        stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(source.split("?")[0].rstrip("/")).stem).strip("_")
-        return source, stem or "stream"
-    return None
-
-
-LIVE_SCHEMES = ("rtsp", "rtsps", "rtmp", "rtmps", "udp", "tcp", "srt")
-
-
-def is_live_source(source: str) -> bool:
-    """Whether `source` is live (frames come at the camera's pace whether or not they are read): camera:N, an
-    rtsp/rtmp/udp/tcp/srt URL, or an http(s) URL that names no video file (an IP camera's MJPEG stream). A file,
-    file://, or http(s) to an .mp4 is not: every frame of it can be read when the model is ready."""
-    parsed = stream_source(source)
-    if parsed is None:
-        return False
-    if isinstance(parsed[0], int):
-        return True
-    scheme = source.split(":", 1)[0].lower()
-    if scheme in ("http", "https"):
-        return Path(source.split("?")[0]).suffix.lower() not in VIDEO_EXTENSIONS
-    return scheme in LIVE_SCHEMES
-
-
-def redact_url(source: str) -> str:
-    """`source` with any user name and password of a URL masked ('rtsp://user:pass@cam/x' -> 'rtsp://***@cam/x'),
-    so that error messages and logs do not carry a camera's credentials."""
-    return re.sub(r"^([a-z][a-z0-9+.-]*://)[^/]*@", r"\1***@", source, flags=re.IGNORECASE)
-
-
 def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None = None, score_thr: float = 0.0,
                progress: bool = True, smooth: bool | dict = False,
                sequence_fps: float | None = None, every_frame: bool = False) -> dict:  # fmt: skip
@@ -162,15 +124,15 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
     given = read_boxes(boxes) if boxes else None
     if stream is not None:
         out.mkdir(parents=True, exist_ok=True)
-        return _infer_video(estimator, stream[0], stream[1], redact_url(source), out, score_thr, progress,
+        return _infer_video(estimator, VideoFrames(source, live), out, score_thr, progress,
                             PoseTracker(smooth=smooth, new_track_score=new_track_score), given,
-                            box_score_thr, live)  # fmt: skip
+                            box_score_thr)  # fmt: skip
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
     out.mkdir(parents=True, exist_ok=True)
     if _is_video_file(source):
-        return _infer_video(estimator, str(source), source.stem, source, out, score_thr, progress,
+        return _infer_video(estimator, VideoFrames(source, live=False), out, score_thr, progress,
                             PoseTracker(smooth=smooth, new_track_score=new_track_score), given,
                             box_score_thr)  # fmt: skip
     if smooth and sequence_fps is None:
@@ -295,31 +257,20 @@ def _natural_key(path: Path) -> list:
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", path.name)]
 
 
-def _infer_video(estimator, capture: str | int, stem: str, source, out: Path, score_thr: float, progress: bool,
-                 tracker: PoseTracker, given: dict[str, np.ndarray] | None = None,
-                 box_score_thr: float | None = None, live: bool = False) -> dict:  # fmt: skip
-    """`capture`: what cv2.VideoCapture opens (a path, URL or camera index); `stem` names the outputs; `given`:
-    read_boxes()'s boxes by 0-based frame index (a frame they skip has no people), else the estimator's own, kept
-    from `box_score_thr` up when given. `live`: read the source in its own thread and take only its newest frame
-    (_LiveReader); frames keep their index in the source, and the video holds each drawn frame over those dropped."""
-    cap = cv2.VideoCapture(capture)
-    if not cap.isOpened():
-        raise ValueError(f"{source}: not a readable video")
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    fps = fps if 0 < fps < 1000 else 25.0  # live sources may report 0 or nonsense
-    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-    total = total if total > 0 and not live else None
-    target = out / f"{stem}.mp4"
-    clip, frames, interrupted = _ClipWriter(target, fps), [], False
-    reader = _LiveReader(cap) if live else None
-    bar = tqdm(total=total, desc="infer video", unit="frame", disable=not progress)
+def _infer_video(estimator, video: VideoFrames, out: Path, score_thr: float, progress: bool, tracker: PoseTracker,
+                 given: dict[str, np.ndarray] | None = None, box_score_thr: float | None = None) -> dict:  # fmt: skip
+    """Poses on every frame `video` hands out (a live one's newest); OUT/<stem>.mp4 holds each drawn frame over
+    those dropped. `given`: read_boxes()'s boxes by 0-based frame index (a frame they skip has no people), else the
+    estimator's own, kept from `box_score_thr` up when given."""
+    source, target = video.name, out / f"{video.stem}.mp4"
+    clip, frames, interrupted = _ClipWriter(target, video.fps), [], False
+    bar = tqdm(total=video.total, desc="infer video", unit="frame", disable=not progress)
     try:
-        for index, frame in reader if reader is not None else _every_frame(cap):
-            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        for index, rgb in video:
             found = given.get(str(index), NO_BOXES) if given is not None else None
             people = _people(estimator, rgb, found, box_score_thr, tracker, index)
             people = [p for p in people if p["score"] >= score_thr]
-            people = tracker.update(people, index, fps)
+            people = tracker.update(people, index, video.fps)
             for p in people:
                 draw_pose(rgb, p, estimator.spec)
             clip.write(rgb, index)
@@ -332,84 +283,23 @@ def _infer_video(estimator, capture: str | int, stem: str, source, out: Path, sc
         raise
     finally:
         bar.close()
-        if reader is None or reader.close():  # a reader thread still stuck in a network read keeps the capture
-            cap.release()
+        video.close()
     if not frames:
         clip.discard()
         if interrupted:
             raise KeyboardInterrupt
         raise ValueError(f"{source}: no frames could be read")
     clip.close()
-    write_json(out / f"{stem}.frames.json", frames)
+    write_json(out / f"{video.stem}.frames.json", frames)
     if interrupted:
         log.warning("%s: interrupted; wrote the first %d frames to %s and its frames.json", source, len(frames), target)
         raise KeyboardInterrupt
     summary = {"frames": len(frames), "people": sum(len(f["people"]) for f in frames), "tracks": tracker.next_id,
                "video": str(target)}  # fmt: skip
-    if reader is not None:
-        summary["dropped"] = reader.dropped
-        if reader.dropped:
+    if video.live:
+        summary["dropped"] = video.dropped
+        if video.dropped:
             log.warning("%s: the model kept up with %d of %d frames; the %d stale frames in between were dropped to "
                         "stay current (--every-frame reads them all)", source, len(frames),
-                        len(frames) + reader.dropped, reader.dropped)  # fmt: skip
+                        len(frames) + video.dropped, video.dropped)  # fmt: skip
     return summary
-
-
-def _every_frame(cap) -> Iterator[tuple[int, np.ndarray]]:
-    index = 0
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            return
-        yield index, frame
-        index += 1
-
-
-class _LiveReader:
-    """A live source (a camera, an rtsp:// stream) read in its own thread, handing out only its newest frame. When
-    the model is slower than the camera, a plain read loop falls further behind with every frame (a 25 fps camera
-    and an 8 fps model: a minute late after a minute and a half), or the stream's buffer overflows into broken
-    frames; here the stale frames in between are dropped and counted, so the output stays current. Frames keep
-    their index in the source, so tracking time stays true."""
-
-    def __init__(self, cap):
-        self.cap, self.cond = cap, threading.Condition()
-        self.frame, self.index, self.taken, self.handed, self.ended, self.stopping = None, -1, -1, 0, False, False
-        self.thread = threading.Thread(target=self._read, name="lqpose-live-reader", daemon=True)
-        self.thread.start()
-
-    def _read(self) -> None:
-        try:
-            while not self.stopping:
-                ok, frame = self.cap.read()
-                if not ok:
-                    break
-                with self.cond:
-                    self.frame, self.index = frame, self.index + 1
-                    self.cond.notify()
-        finally:
-            with self.cond:
-                self.ended = True
-                self.cond.notify()
-
-    def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
-        while True:
-            with self.cond:
-                while self.index == self.taken and not self.ended:
-                    self.cond.wait(0.5)  # woken by each new frame; the timeout keeps Ctrl-C prompt
-                if self.index == self.taken:  # the source ended and its last frame was handed out
-                    return
-                self.taken, self.handed = self.index, self.handed + 1
-                item = (self.index, self.frame)
-            yield item
-
-    @property
-    def dropped(self) -> int:
-        """Frames read from the source and never handed out."""
-        return self.taken + 1 - self.handed
-
-    def close(self, timeout: float = 5.0) -> bool:
-        """Stop reading; True once the thread has ended (then the capture may be released)."""
-        self.stopping = True
-        self.thread.join(timeout)
-        return not self.thread.is_alive()
