@@ -182,7 +182,7 @@ def _cmd_infer(args: argparse.Namespace) -> int:
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:
-    from .infer.detect import detect_path, detect_set, write_detections
+    from .infer.detect import check_detections_path, detect_path, detect_set, write_detections
     from .infer.detectors import build_detector
 
     if (args.input is None) == (args.ann is None):
@@ -191,8 +191,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
         raise ValueError("--images, --keypoints and --format describe --ann; an INPUT is read as it is")
     if not 0.0 <= args.score_thr <= 1.0:
         raise ValueError(f"--score-thr must be within 0..1, got {args.score_thr}")
-    if Path(args.out).suffix.lower() != ".json":
-        raise ValueError(f"{args.out}: --out is the detections file to write, a .json")
+    check_detections_path(args.out)
     detector = build_detector(args.detector)
     if args.ann is not None:
         from .engine.train import load_poseset

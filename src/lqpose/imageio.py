@@ -68,6 +68,13 @@ def apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
+def image_files(source: Path) -> list[Path]:
+    """The image files of a folder, in name order, or the file itself."""
+    if not source.is_dir():
+        return [source]
+    return sorted(p for p in source.iterdir() if p.is_file() and is_image_path(p))
+
+
 def read_rgb(path: str | Path, upright: bool = False) -> np.ndarray:
     """Read an image file as RGB uint8 HxWx3, or raise with one line naming the file and the problem. `upright`:
     apply the file's EXIF orientation, as photo viewers do (inference); otherwise the stored pixel grid, which

@@ -25,7 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .. import __version__
-from ..data.readers import PoseSet, resolve_image
+from ..data.readers import PoseSet, images_by_id
 from ..degrade import DEGRADATIONS, degrade_with_params, image_seed, replay_chain, sample_camera_chain
 from ..files import atomic_write_bytes, folder_lock, write_json
 from ..imageio import encode_image, read_rgb
@@ -207,18 +207,6 @@ def make_bench(
         write_json(out / "manifest.json", manifest)
         progress_path.unlink()
         return manifest
-
-
-def images_by_id(gt: PoseSet, images_dir: str | Path | None = None) -> dict[int, str]:
-    """Every image of the ground truth (annotated or not) -> its source file."""
-    out: dict[int, str] = {}
-    for inst in gt.instances:
-        out.setdefault(inst.image_id, inst.image_path)
-    root = Path(images_dir) if images_dir else Path(gt.source).parent
-    for image_id, info in gt.images.items():
-        if image_id not in out:
-            out[image_id] = str(resolve_image(root, info["file_name"]))
-    return out
 
 
 def _strip(entry: dict) -> dict:

@@ -70,6 +70,18 @@ def resolve_image(images_dir: Path, file_name: str) -> Path:
     return images_dir / file_name
 
 
+def images_by_id(gt: PoseSet, images_dir: str | Path | None = None) -> dict[int, str]:
+    """Every image of the ground truth (annotated or not) -> its source file."""
+    out: dict[int, str] = {}
+    for inst in gt.instances:
+        out.setdefault(inst.image_id, inst.image_path)
+    root = Path(images_dir) if images_dir else Path(gt.source).parent
+    for image_id, info in gt.images.items():
+        if image_id not in out:
+            out[image_id] = str(resolve_image(root, info["file_name"]))
+    return out
+
+
 def read_coco(ann_file: str | Path, images_dir: str | Path | None = None, spec: KeypointSpec | None = None) -> PoseSet:
     """Read a COCO-style keypoint json. The layout comes from the person category's keypoint names unless
     given; CrowdPose-style `crowdIndex` per image is kept in `images[id]["crowd_index"]`."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..files import write_json
-from ..imageio import IMAGE_EXTENSIONS, exif_orientation, is_image_path, read_images, read_rgb, write_image
+from ..imageio import IMAGE_EXTENSIONS, exif_orientation, image_files, is_image_path, read_images, read_rgb, write_image
 from .chain import ChainConfig, random_chain_with_params
 from .registry import check_severity, degrade_with_params, get_spec, image_seed
 
@@ -56,7 +56,7 @@ def degrade_path(
     if not src.exists():
         raise FileNotFoundError(f"{src}: no such file or folder")
     if src.is_dir():
-        files = sorted(p for p in src.iterdir() if p.is_file() and is_image_path(p))
+        files = image_files(src)
         if not files:
             raise ValueError(f"{src}: folder holds no images ({', '.join(IMAGE_EXTENSIONS)})")
         if dst.exists() and not dst.is_dir():

@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..data.readers import PoseSet, resolve_image
+from ..data.readers import PoseSet, images_by_id
 from ..files import write_json
-from ..imageio import is_image_path, read_images, read_rgb
+from ..imageio import image_files, read_images, read_rgb
 from .detectors import takes_score_thr
+from .video import VideoFrames, is_video_file
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +43,12 @@ def detect_set(detector, gt: PoseSet, images_dir: str | Path, score_thr: float, 
     see). Returns {"detections", "images", "skipped"}."""
     if not gt.images:
         raise ValueError(f"{gt.source or 'the set'}: lists no images")
-    paths = {i.image_id: i.image_path for i in gt.instances}
+    paths = images_by_id(gt, images_dir)
     detections, skipped = [], {}
     for image_id in tqdm(sorted(gt.images), desc="detect", unit="img", disable=not progress):
         info = gt.images[image_id]
-        path = paths.get(image_id) or str(resolve_image(Path(images_dir), info["file_name"]))
         try:
-            img = read_rgb(path)
+            img = read_rgb(paths[image_id])
         except (OSError, ValueError) as e:
             log.warning("skipped %s", e)
             skipped[info["file_name"]] = str(e)
@@ -62,12 +62,10 @@ def detect_set(detector, gt: PoseSet, images_dir: str | Path, score_thr: float, 
 def detect_path(detector, source: str | Path, score_thr: float, progress: bool = True) -> dict:
     """An image, a folder of images (`file_name`; `image_id` its index in name order) or a video (`image_id` the
     frame index from 0)."""
-    from .video import VIDEO_EXTENSIONS, VideoFrames
-
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
-    if source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
+    if is_video_file(source):
         detections, frames = [], 0
         with VideoFrames(source, live=False) as video:
             for index, rgb in tqdm(video, total=video.total, desc="detect", unit="frame", disable=not progress):
@@ -76,7 +74,7 @@ def detect_path(detector, source: str | Path, score_thr: float, progress: bool =
         if frames == 0:
             raise ValueError(f"{source}: no frames could be read")
         return {"detections": detections, "frames": frames}
-    files = sorted(p for p in source.iterdir() if p.is_file() and is_image_path(p)) if source.is_dir() else [source]
+    files = image_files(source)
     if not files:
         raise ValueError(f"{source}: no images")
     detections, skipped, read = [], {}, 0
@@ -88,10 +86,15 @@ def detect_path(detector, source: str | Path, score_thr: float, progress: bool =
     return {"detections": detections, "images": read, "skipped": len(skipped)}
 
 
-def write_detections(summary: dict, out: str | Path) -> dict:
-    """Write summary["detections"] atomically as a COCO detection-results json; returns the summary's counts."""
+def check_detections_path(out: str | Path) -> Path:
+    """The detections file to write: a .json, checked before any detection runs."""
     out = Path(out)
     if out.suffix.lower() != ".json":
-        raise ValueError(f"{out}: the detections file must be a .json")
-    write_json(out, summary["detections"])
+        raise ValueError(f"{out}: --out is the detections file to write, a .json")
+    return out
+
+
+def write_detections(summary: dict, out: str | Path) -> dict:
+    """Write summary["detections"] atomically as a COCO detection-results json; returns the summary's counts."""
+    write_json(check_detections_path(out), summary["detections"])
     return {"boxes": len(summary["detections"]), **{k: v for k, v in summary.items() if k != "detections"}}

@@ -22,11 +22,11 @@ from tqdm import tqdm
 
 from ..data.readers import is_box, load_json
 from ..files import write_json
-from ..imageio import exif_orientation, is_image_path, read_images, write_image
+from ..imageio import exif_orientation, image_files, read_images, write_image
 from .detectors import takes_score_thr
 from .draw import draw_pose
 from .track import PoseTracker
-from .video import VIDEO_EXTENSIONS, VideoFrames, is_live_source, redact_url, stream_source
+from .video import VideoFrames, is_live_source, is_video_file, redact_url, stream_source
 
 log = logging.getLogger(__name__)
 
@@ -94,21 +94,18 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     (is_live_source) is read in its own thread and only its newest frame is taken, so the output stays current when
     the model is slower than the camera; `every_frame` reads every frame instead, however far behind it falls."""
     stream = stream_source(source) if isinstance(source, str) else None
-    tracking = sequence_fps is not None or stream is not None or _is_video_file(source)
+    tracking = sequence_fps is not None or stream is not None or is_video_file(source)
     detector = getattr(estimator, "detector", None)
     # given boxes come with their own threshold, which we do not know; a detector tells its own
     two_stage = tracking and boxes is None and takes_score_thr(detector) and detector.score_thr > LOW_BOX_SCORE
     low, new_track_score = (LOW_BOX_SCORE, float(detector.score_thr)) if two_stage else (None, 0.0)
-    if every_frame and not (stream is not None and is_live_source(source)):
+    live_source = stream is not None and is_live_source(source)
+    if every_frame and not live_source:
         raise ValueError(f"{redact_url(str(source))}: --every-frame applies to live streams (camera:N, rtsp://...); "
                          "files are read frame by frame anyway")  # fmt: skip
-    live = stream is not None and is_live_source(source) and not every_frame
+    live = live_source and not every_frame
     return _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
                        new_track_score, low, live)  # fmt: skip
-
-
-def _is_video_file(source: str | Path) -> bool:
-    return Path(source).is_file() and Path(source).suffix.lower() in VIDEO_EXTENSIONS
 
 
 LOW_BOX_SCORE = 0.1  # ByteTrack's floor: a box this sure may continue a track, not start one
@@ -131,15 +128,14 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
     out.mkdir(parents=True, exist_ok=True)
-    if _is_video_file(source):
+    if is_video_file(source):
         return _infer_video(estimator, VideoFrames(source, live=False), out, score_thr, progress,
                             PoseTracker(smooth=smooth, new_track_score=new_track_score), given,
                             box_score_thr)  # fmt: skip
     if smooth and sequence_fps is None:
         raise ValueError(f"{source}: smoothing follows people over time: give a video, or a folder of frames "
                          "with --sequence")  # fmt: skip
-    files = [p for p in source.iterdir() if p.is_file() and is_image_path(p)] if source.is_dir() else [source]
-    files = sorted(files, key=_natural_key if sequence_fps else None)
+    files = sorted(image_files(source), key=_natural_key) if sequence_fps else image_files(source)
     if not files:
         raise ValueError(f"{source}: no images")
     tracker = PoseTracker(smooth=smooth, new_track_score=new_track_score) if sequence_fps else None

@@ -23,6 +23,10 @@ import numpy as np
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
 
+def is_video_file(source: str | Path) -> bool:
+    return Path(source).is_file() and Path(source).suffix.lower() in VIDEO_EXTENSIONS
+
+
 def stream_source(source: str) -> tuple[str | int, str] | None:
     """A live or network video: 'camera:N' -> (N, 'cameraN'); 'rtsp://...', 'http(s)://...', 'file://...' (any
     URL OpenCV's FFmpeg reads) -> (url, a file-name stem from its last part). Anything else -> None (a path)."""
