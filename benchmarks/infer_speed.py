@@ -27,7 +27,7 @@ from results import MOVENET, SHARED, interleaved_ms, real_crops, real_people  # 
 
 import lqpose
 from lqpose.bench.peers import square_crop
-from lqpose.data.topdown import crop_person
+from lqpose.data.transforms import crop_person
 from lqpose.engine.checkpoint import load_student_checkpoint, save_checkpoint
 from lqpose.engine.evaluate import predict_heatmaps, with_mirrors
 from lqpose.keypoints import COCO17
@@ -52,7 +52,7 @@ def per_person_ms(fn, batch: int, repeats: int) -> float:
 def student_checkpoint(model_arg: str, size: tuple[int, int], tmp: Path) -> Path:
     """A checkpoint path for the student to time (the bundled model, a user checkpoint, or a fresh one)."""
     if model_arg != "fresh":
-        from lqpose.api import resolve_model_path
+        from lqpose.bundle import resolve_model_path
 
         return resolve_model_path(model_arg)
     kp = {"name": "coco", "names": list(COCO17.names), "skeleton": [list(p) for p in COCO17.skeleton]}
@@ -69,7 +69,7 @@ def person_crops(size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
 
     image = astronaut()
     box = np.array([20, 10, 350, 500], np.float32)
-    student_in = crop_person(image, box, size)[0].numpy()
+    student_in = crop_person(image, box, size)[0]
     return student_in, square_crop(image, box)[0]
 
 

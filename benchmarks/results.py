@@ -28,7 +28,7 @@ from lqpose.bench.report import recipe_difference, seed_summary, summarize, writ
 from lqpose.bench.run import CheckpointModel, PredictionsModel, load_bench, predictions_file, run_bench
 from lqpose.data import read_coco
 from lqpose.data.readers import read_lspet
-from lqpose.data.topdown import crop_person
+from lqpose.data.transforms import crop_person
 from lqpose.degrade import DEGRADATIONS
 from lqpose.engine.evaluate import predict_heatmaps, with_mirrors
 from lqpose.files import write_text
@@ -107,7 +107,7 @@ def real_crops(shared: Path, size: tuple[int, int], n: int) -> tuple[np.ndarray,
     """n real LSPET test people: normalised student crops (n, 3, H, W) and the peers' square RGB crops."""
     xs, squares = [], []
     for img, box in real_people(shared, n):
-        xs.append(crop_person(img, box, size)[0].numpy())
+        xs.append(crop_person(img, box, size)[0])
         squares.append(square_crop(img, box)[0])
     return np.asarray(xs, np.float32), squares
 

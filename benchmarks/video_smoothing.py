@@ -25,12 +25,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
 import lqpose
+from lqpose.codec import decode_crops
 from lqpose.data.readers import read_lspet
-from lqpose.data.topdown import crop_person
+from lqpose.data.transforms import crop_person
 from lqpose.degrade import degrade
-from lqpose.engine.evaluate import decode_crops, predict_heatmaps
+from lqpose.engine.evaluate import predict_heatmaps
 from lqpose.imageio import read_rgb
 from lqpose.infer.detectors import build_detector
 from lqpose.infer.track import OneEuroFilter, PoseTracker, jitter
@@ -106,7 +108,7 @@ def heatmap_fusion(model, split: str, people: int, frames: int, shared: Path, se
             for f in range(frames):
                 frame, dx = clip_frame(img, box[3], n, f, period, severity)
                 x, mat = crop_person(frame, box + np.array([dx if follow else 0.0, 0, 0, 0]), model.codec.input_size)
-                heat = predict_heatmaps(model.model, x[None], model.spec, True)[0].float().numpy()
+                heat = predict_heatmaps(model.model, torch.from_numpy(x[None]), model.spec, True)[0].float().numpy()
                 for w in weights:
                     blended[w] = heat if blended[w] is None else w * heat + (1 - w) * blended[w]
                     pose = decode_crops(model.codec, blended[w], mat[None], np.ones(1))[0][0]

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import lqpose
+from lqpose.bundle import DEFAULT_MODEL
 from lqpose.cli import main
 from lqpose.demo import DEMO_CONDITIONS, DEMO_PHOTOS, HEADER_H, POSE_CELL, astronaut
-from lqpose.engine.checkpoint import DEFAULT_MODEL
 
 # PCK@0.2 (12 limb joints, flip test) of the bundled model on LSPET val im09001-im09100, measured when it was
 # bundled: 0.546 (round 26: the round-24 WQ teacher made robust; a YOLOX-nano student at 256x192 with auto-gain and
@@ -77,7 +77,7 @@ def test_bench_runs_the_bundle_folded_and_reports_its_size_as_trained():
 
 
 def test_missing_default_model_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setattr("lqpose.engine.checkpoint.DEFAULT_MODEL", tmp_path / "gone.safetensors")
+    monkeypatch.setattr("lqpose.bundle.DEFAULT_MODEL", tmp_path / "gone.safetensors")
     with pytest.raises(FileNotFoundError, match="bundled default model is missing"):
         lqpose.load("default")
 

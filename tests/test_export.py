@@ -38,15 +38,16 @@ def test_onnx_runtime_matches_torch_on_real_crops(student_ckpt, tmp_path, shared
     images = torch.stack([ds[i]["image"] for i in range(5)])
     with torch.no_grad():
         hm_t, q_t = model.forward_with_quality(images)
-    hm_o, q_o = ort_model.forward_with_quality(images)
+    hm_o, q_o = ort_model.forward_with_quality(images.numpy())  # numpy in and out: the deployed path
+    assert isinstance(hm_o, np.ndarray) and isinstance(q_o, np.ndarray)
     assert hm_o.shape == hm_t.shape == (5, 17, 32, 24)
-    assert float((hm_o - hm_t).abs().max()) < 1e-4 and float((q_o - q_t).abs().max()) < 1e-4
+    assert np.abs(hm_o - hm_t.numpy()).max() < 1e-4 and np.abs(q_o - q_t.numpy()).max() < 1e-4
     kt, _ = codec.decode(hm_t.numpy())
-    ko, _ = ort_model.codec.decode(hm_o.numpy())
+    ko, _ = ort_model.codec.decode(hm_o)
     assert np.abs(kt - ko).max() < 0.01
     assert ort_model.spec.names == spec.names and ort_model.codec == codec
-    hm_np, _ = ort_model.forward_with_quality(images.numpy())  # numpy in, as the benchmarks call it
-    assert float((hm_np - hm_o).abs().max()) == 0.0
+    hm_from_tensor, _ = ort_model.forward_with_quality(images)  # a CPU tensor is read as the same array
+    assert np.abs(hm_from_tensor - hm_o).max() == 0.0
 
 
 def test_flip_test_is_the_mean_with_the_mirror_in_torch_and_onnx_runtime(student_ckpt, tmp_path):
@@ -174,10 +175,10 @@ def test_onnx_keeps_the_crop_input_norm(tmp_path):
     x = torch.randn(3, 3, 128, 96) * 0.2 - 1.8  # a dark, flat crop: the standardisation is what the output rests on
     with torch.no_grad():
         hm_t = load_student_checkpoint(path)[0](x)
-    hm_o, _ = ort_model.forward_with_quality(x)
-    assert float((hm_o - hm_t).abs().max()) < 1e-4
-    hm_bright, _ = ort_model.forward_with_quality(x * 5)
-    assert float((hm_bright - hm_o).abs().max()) < 1e-4  # the graph standardises: exposure does not matter
+    hm_o, _ = ort_model.forward_with_quality(x.numpy())
+    assert np.abs(hm_o - hm_t.numpy()).max() < 1e-4
+    hm_bright, _ = ort_model.forward_with_quality(x.numpy() * 5)
+    assert np.abs(hm_bright - hm_o).max() < 1e-4  # the graph standardises: exposure does not matter
 
 
 def test_export_switches_the_input_norm_to_gain_and_onnx_keeps_it(tmp_path, capsys):
@@ -194,8 +195,8 @@ def test_export_switches_the_input_norm_to_gain_and_onnx_keeps_it(tmp_path, caps
         assert torch.equal(night_model(day), load_student_checkpoint(path)[0](day))
         hm_dark = night_model(dark)
         assert not torch.allclose(hm_dark, load_student_checkpoint(path)[0](dark), atol=1e-3)
-    hm_onnx, _ = OnnxPoseModel(export_onnx(out, tmp_path / "night.onnx")).forward_with_quality(dark)
-    assert float((hm_onnx - hm_dark).abs().max()) < 1e-4
+    hm_onnx, _ = OnnxPoseModel(export_onnx(out, tmp_path / "night.onnx")).forward_with_quality(dark.numpy())
+    assert np.abs(hm_onnx - hm_dark.numpy()).max() < 1e-4
     assert main(["export", str(path), "--safetensors", str(out), "--input-norm", "auto"]) == 1
     assert "input_norm must be one of imagenet, crop, gain, got 'auto'" in capsys.readouterr().err
     assert main(["export", str(path), "--onnx", str(tmp_path / "x.onnx"), "--input-norm", "gain"]) == 1

@@ -3,19 +3,23 @@
 model = lqpose.load("default")                  # the bundled model; or student.pt, .safetensors, .onnx
 people = model(lqpose.read_image("photo.jpg"))    # whole image as one person, or pass boxes / a detector
 people[0]["keypoints"], people[0]["score"], people[0].get("quality")
+
+An exported .onnx model runs with numpy, OpenCV and onnxruntime alone: nothing here imports torch until a torch
+model is loaded (docs/inference.md, "Deploying without torch").
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from .data.topdown import crop_person
-from .engine.checkpoint import resolve_model_path
-from .engine.evaluate import decode_crops, predict_heatmaps, with_mirrors
+from .bundle import resolve_model_path
+from .codec import decode_crops
+from .data.transforms import crop_person
+from .onnx_model import OnnxPoseModel, predict_arrays
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +54,12 @@ class PoseEstimator:
         scores = boxes[:, 4] if boxes.shape[1] > 4 else np.ones(len(boxes), np.float32)
         crops, mats = zip(*(crop_person(image, b, self.codec.input_size) for b in boxes[:, :4]), strict=True)
         people = []
-        on_torch = isinstance(self.model, torch.nn.Module)
+        # ONNX Runtime runs with no torch op in the loop: a torch op wakes torch's OpenMP threads, which then spin
+        # against ONNX Runtime's pool (6.8-8.0 against 11.6-21.6 ms per person, flip test, 2 vCPUs)
+        predict = _predict_torch if _is_torch_module(self.model) else predict_arrays
         for i in range(0, len(crops), self.batch_size):
-            if on_torch:
-                x = torch.stack(crops[i : i + self.batch_size]).to(next(self.model.parameters()).device)
-            else:  # ONNX Runtime: no torch op in the loop. torch.stack wakes torch's OpenMP threads, which then
-                # spin against ONNX Runtime's pool: 6.8-8.0 against 11.6-21.6 ms per person (flip test, 2 vCPUs)
-                x = np.stack([c.numpy() for c in crops[i : i + self.batch_size]])
-            heatmaps, quality = predict_heatmaps(self.model, x, self.spec, self.flip_test)
+            x = np.stack(crops[i : i + self.batch_size])
+            heatmaps, quality = predict(self.model, x, self.spec, self.flip_test)
             poses, person_scores = decode_crops(
                 self.codec, heatmaps, np.stack(mats[i : i + len(x)]), scores[i : i + len(x)]
             )
@@ -70,6 +72,23 @@ class PoseEstimator:
                     "quality": None if quality is None else float(quality[j]),
                 })  # fmt: skip
         return people
+
+
+def _is_torch_module(model) -> bool:
+    """Without importing torch: a torch module can only exist once torch is imported."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(model, torch.nn.Module)
+
+
+def _predict_torch(model, x: np.ndarray, spec, flip_test: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """`predict_arrays` for a torch student: numpy crops in, numpy heatmaps and quality out, on the model's device."""
+    import torch
+
+    from .engine.evaluate import predict_heatmaps
+
+    device = next(model.parameters()).device
+    heatmaps, quality = predict_heatmaps(model, torch.from_numpy(x).to(device), spec, flip_test)
+    return heatmaps.float().cpu().numpy(), None if quality is None else quality.float().cpu().numpy()
 
 
 def check_boxes(boxes) -> np.ndarray:
@@ -117,6 +136,15 @@ def load(
     if auto:
         runtime = "onnxruntime" if str(device) == "cpu" and not compile else "torch"
     path = resolve_model_path(path)
+    if path.suffix != ".onnx":
+        try:
+            import torch  # noqa: F401 - every other model file is rebuilt as a torch module, even to export it
+        except ModuleNotFoundError:
+            raise ModuleNotFoundError(
+                f"{path}: this model file needs torch, which is not installed; export it to ONNX where torch is "
+                "(`lqpose export MODEL --onnx model.onnx`) and load the .onnx here",
+                name="torch",
+            ) from None
     if isinstance(detector, str):
         from .infer.detectors import build_detector
 
@@ -127,11 +155,11 @@ def load(
             raise ValueError(f"{path}: compile applies to torch models; {what} runs in ONNX Runtime")
         if runtime == "onnxruntime" and str(device) != "cpu":  # an .onnx file ignores `device`, as it always has
             raise ValueError(f"{path}: ONNX Runtime runs on the CPU here (device {device!r}); use runtime='torch'")
-        from .export import OnnxExportError, OnnxPoseModel, onnx_model_for
-
-        if path.suffix == ".onnx":
+        if path.suffix == ".onnx":  # numpy and onnxruntime only: a deployment may have no torch installed
             m = OnnxPoseModel(path)
             return PoseEstimator(m, m.spec, m.codec, detector, flip_test)
+        from .export import OnnxExportError, onnx_model_for
+
         try:
             m = onnx_model_for(path)
         except OnnxExportError as e:  # the file was fine; the exporter could not trace this architecture
@@ -144,6 +172,7 @@ def load(
 
     model, spec, codec = load_student_checkpoint(path, device, for_inference=True)
     if compile:
+        from .engine.evaluate import with_mirrors
         from .models.fuse import check_input, compile_for_inference
 
         example = check_input(codec.input_size, device)  # one person per call: what the graph is built for

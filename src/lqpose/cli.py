@@ -294,8 +294,10 @@ def _input_size(text: str) -> tuple[int, int]:
 
 
 def _default_device() -> str:
-    import torch
-
+    try:
+        import torch
+    except ModuleNotFoundError:  # a torch-free deployment: ONNX Runtime on the CPU
+        return "cpu"
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
@@ -479,11 +481,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="average even students whose weights do not look like continuations of one model")  # fmt: skip
     p.set_defaults(func=_cmd_average)
 
-    from .import_checkpoint import ARCHS
+    try:  # the table lives with the importer, which needs torch; a torch-free deployment (ONNX) may lack it
+        from .import_checkpoint import ARCHS
+    except ModuleNotFoundError:
+        ARCHS = None
 
     p = sub.add_parser("import-checkpoint", help="map an HRNet / SimpleBaseline / MMPose checkpoint into a student")
     p.add_argument("src", help="official HRNet / SimpleBaseline .pth or MMPose 0.x/1.x top-down heatmap checkpoint")
-    p.add_argument("--arch", required=True, choices=list(ARCHS))
+    p.add_argument("--arch", required=True, choices=None if ARCHS is None else list(ARCHS))
     p.add_argument("--out", required=True, help="lqpose checkpoint to write")
     p.add_argument("--input-size", type=_input_size, default=(192, 256), help="WIDTHxHEIGHT it was trained at")
     p.add_argument("--keypoints", default="", help="layout name when the keypoint count is ambiguous")
@@ -529,6 +534,13 @@ def main(argv: list[str] | None = None) -> int:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if isinstance(e, OSError) and e.filename is not None and e.strerror:  # the file first, as our own errors
             msg = f"{e.filename}: {e.strerror}" + (f" (-> {e.filename2})" if e.filename2 else "")
+        print(f"lqpose {args.command}: error: {msg}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as e:  # e.g. torch, in a deployment that runs exported ONNX models only
+        if args.verbose:
+            raise
+        ours = not str(e).startswith("No module named")  # lqpose's own message says what to do instead
+        msg = str(e) if ours else f"this needs {e.name}, which is not installed"
         print(f"lqpose {args.command}: error: {msg}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

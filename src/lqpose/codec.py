@@ -15,8 +15,13 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from .data.transforms import invert, transform_points
+
 if TYPE_CHECKING:  # torch is imported where a tensor is handled, so the codec loads without it
     import torch
+
+
+RESCORE_THRESHOLD = 0.2  # keypoints scoring above this count in the person score (MMPose/HRNet convention)
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,33 @@ def flip_heatmaps(heatmaps: torch.Tensor | np.ndarray, flip_index: Sequence[int]
     if isinstance(heatmaps, np.ndarray):
         return heatmaps[:, index, :, ::-1]
     return heatmaps.flip(3)[:, index]
+
+
+def average_with_mirrors(heatmaps, quality, flip_index: Sequence[int]):
+    """The flip test's result from one batch of N crops followed by their N mirrors: each crop's heatmaps
+    averaged with its mirror's mapped back (`flip_heatmaps`), and its quality score (None without the head) with
+    its mirror's. Torch tensors or numpy arrays, returned as the same kind."""
+    n = len(heatmaps) // 2
+    heatmaps = 0.5 * (heatmaps[:n] + flip_heatmaps(heatmaps[n:], flip_index))
+    return heatmaps, None if quality is None else 0.5 * (quality[:n] + quality[n:])
+
+
+def decode_crops(
+    codec: HeatmapCodec, heatmaps: np.ndarray, matrices: np.ndarray, box_scores
+) -> tuple[np.ndarray, np.ndarray]:
+    """Heatmaps (N, K, h, w) of crops -> (N, K, 3) keypoints in image pixels with scores, and person scores (box
+    score x mean keypoint score above RESCORE_THRESHOLD). numpy only: shared by evaluation, `lqpose infer` and the
+    API, torch or ONNX Runtime alike."""
+    coords, scores = codec.decode(np.asarray(heatmaps, np.float32))
+    poses = np.zeros(coords.shape[:2] + (3,), np.float32)
+    people = np.zeros(len(coords), np.float32)
+    for j in range(len(coords)):
+        s = np.clip(scores[j], 1e-6, None)  # keep scores positive: some COCO tools drop all-zero poses
+        poses[j, :, :2] = transform_points(coords[j], invert(matrices[j]))
+        poses[j, :, 2] = s
+        good = s > RESCORE_THRESHOLD
+        people[j] = float(box_scores[j]) * float(s[good].mean() if good.any() else s.mean())
+    return poses, people
 
 
 def codec_for(input_size: tuple[int, int], sigma: float | None = None, stride: int = 4) -> HeatmapCodec:

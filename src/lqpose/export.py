@@ -3,7 +3,7 @@
 The graph takes normalised crops (N, 3, H, W) and returns heatmaps (N, K, H/4, W/4) (and the quality score
 when the student has the head); decoding stays in `lqpose.codec` (numpy), shared with evaluation and
 inference. The keypoint layout, input size and codec settings travel in the ONNX metadata, so an exported
-file is scored with no checkpoint beside it.
+file is scored with no checkpoint beside it, and runs with no torch (`lqpose.onnx_model`).
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from .codec import HeatmapCodec
 from .engine.checkpoint import load_student_checkpoint
-from .keypoints import spec_from_names
+from .onnx_model import OnnxPoseModel
 
 
 class _Deployable(torch.nn.Module):
@@ -124,45 +122,3 @@ def onnx_model_for(checkpoint: str | Path) -> OnnxPoseModel:
         model = OnnxPoseModel(export_onnx(checkpoint, Path(tmp) / "student.onnx", dynamic_batch=True))
     model.name = Path(checkpoint).stem
     return model
-
-
-class OnnxPoseModel:
-    """An exported student on ONNX Runtime (CPU), usable wherever lqpose predicts (eval, bench)."""
-
-    def __init__(self, path: str | Path, threads: int = 0):
-        import onnxruntime as ort
-
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such ONNX model")
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-        try:
-            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own pybind error types
-            raise ValueError(f"{path}: not a readable ONNX model ({type(e).__name__})") from None
-        meta = self.session.get_modelmeta().custom_metadata_map
-        if "lqpose_keypoints" not in meta:
-            raise ValueError(f"{path}: not an lqpose export (no keypoint metadata); export with `lqpose export`")
-        kp = json.loads(meta["lqpose_keypoints"])
-        self.spec = spec_from_names(kp["names"], kp["skeleton"], kp["name"])
-        c = json.loads(meta["lqpose_codec"])
-        self.codec = HeatmapCodec(tuple(c["input_size"]), tuple(c["heatmap_size"]), float(c["sigma"]))
-        self.outputs = [o.name for o in self.session.get_outputs()]
-        batch = self.session.get_inputs()[0].shape[0]
-        self.fixed_batch = batch if isinstance(batch, int) else None  # exported without --dynamic-batch
-        self.name = path.stem
-
-    def forward_with_quality(self, images: torch.Tensor | np.ndarray):
-        x = images.cpu().numpy() if isinstance(images, torch.Tensor) else images
-        x = np.ascontiguousarray(x, np.float32)
-        step = self.fixed_batch or len(x)
-        chunks = []
-        for i in range(0, len(x), step):
-            part = x[i : i + step]
-            if len(part) < step:  # a fixed-batch graph: pad the last chunk
-                part = np.concatenate([part, np.zeros((step - len(part), *part.shape[1:]), np.float32)])
-            chunks.append([o[: len(x) - i] for o in self.session.run(None, {"image": part})])
-        out = [np.concatenate([c[k] for c in chunks]) for k in range(len(chunks[0]))]
-        return torch.from_numpy(out[0]), (torch.from_numpy(out[1]) if len(out) > 1 else None)

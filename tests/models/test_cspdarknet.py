@@ -56,7 +56,7 @@ def test_imported_backbone_computes_the_detectors_function(shared_data, astronau
     """RGB ImageNet-normalised input into the import == BGR 0-255 into the ONNX detector, border included."""
     import cv2
 
-    from lqpose.data.topdown import normalize
+    from lqpose.data.transforms import normalize
 
     path = shared_data / YOLOX_NANO
     backbone = build_cspdarknet("yolox_nano")
@@ -64,13 +64,13 @@ def test_imported_backbone_computes_the_detectors_function(shared_data, astronau
     image = cv2.resize(astronaut, (416, 416), interpolation=cv2.INTER_AREA)  # the exported graph's fixed input
     expected = _onnx_features(path, np.ascontiguousarray(image[..., ::-1]), backbone)
     with torch.no_grad():
-        got = backbone.eval()(normalize(image)[None])
+        got = backbone.eval()(torch.from_numpy(normalize(image))[None])
     for g, e in zip(got, expected, strict=True):
         assert g.shape == e.shape
         np.testing.assert_allclose(g.numpy(), e, atol=2e-4, rtol=0)
     # training mode uses batch statistics, which the calibration matched to natural images: same scale
     with torch.no_grad():
-        train_feats = backbone.train()(torch.stack([normalize(image)] * 4))
+        train_feats = backbone.train()(torch.from_numpy(np.stack([normalize(image)] * 4)))
     assert 0.5 < float(train_feats[1].std() / got[1].std()) < 2.0
 
 

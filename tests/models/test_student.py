@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from lqpose.codec import flip_heatmaps
-from lqpose.data.topdown import MEAN, STD
+from lqpose.data.transforms import MEAN, STD
 from lqpose.keypoints import COCO17
 from lqpose.models.student import (
     StudentConfig,

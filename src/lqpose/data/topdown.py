@@ -29,6 +29,7 @@ from .transforms import (
     compose,
     crop,
     flip_matrix,
+    normalize,
     occlude,
     sample_augmentation,
     sample_truncation,
@@ -37,9 +38,6 @@ from .transforms import (
 )  # fmt: skip
 
 log = logging.getLogger(__name__)
-
-MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255
-STD = np.array([0.229, 0.224, 0.225], np.float32) * 255
 
 
 @dataclass
@@ -65,19 +63,6 @@ class LQConfig:
             if not 0.0 <= getattr(self, key) <= 1.0:
                 raise ValueError(f"lq.{key} is a probability, within [0, 1]; got {getattr(self, key)}")
         self.chain.validate("lq.chain.")
-
-
-def normalize(img: np.ndarray) -> torch.Tensor:
-    """RGB uint8 HxWx3 -> float (3, H, W), ImageNet mean/std (what timm backbones expect)."""
-    return torch.from_numpy(((img.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1).copy())
-
-
-def crop_person(image: np.ndarray, box, size: tuple[int, int]) -> tuple[torch.Tensor, np.ndarray]:
-    """The test-time input for one person: the box (x, y, w, h) grown to the input's aspect with the standard
-    1.25 padding, warped to `size` (W, H) and normalised; returns it with its 2x3 crop matrix (for decoding)."""
-    center, scale = box_to_center_scale(np.asarray(box, np.float32)[:4], size[0] / size[1])
-    m = warp_matrix(center, scale, 0.0, size)
-    return normalize(crop(image, m, size)), m
 
 
 def make_lq(img: np.ndarray, cfg: LQConfig, rng: np.random.Generator) -> tuple[np.ndarray, int]:
@@ -200,7 +185,7 @@ class TopDownDataset(Dataset):
         if self.joint_weights is not None:
             weights = weights * self.joint_weights
         sample = {
-            "image": normalize(crop(img, m, size)),
+            "image": torch.from_numpy(normalize(crop(img, m, size))),
             "heatmaps": torch.from_numpy(heatmaps),
             "weights": torch.from_numpy(weights),
             "keypoints": torch.from_numpy(kps),  # in crop pixels, after flip
@@ -213,7 +198,7 @@ class TopDownDataset(Dataset):
             lq_img, severity = make_lq(img, self.lq, rng)
             if cut is not None:  # the frame ends after the camera: no noise or blur beyond it, as in the benchmark
                 lq_img = cut.blank(lq_img)
-            sample["lq_image"] = normalize(crop(lq_img, m, size))
+            sample["lq_image"] = torch.from_numpy(normalize(crop(lq_img, m, size)))
             sample["lq_severity"] = severity
         return sample
 

@@ -128,6 +128,25 @@ def crop(img: np.ndarray, m: np.ndarray, output_size: tuple[int, int], antialias
     return cv2.warpAffine(img, m, output_size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
 
 
+MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255
+STD = np.array([0.229, 0.224, 0.225], np.float32) * 255
+
+
+def normalize(img: np.ndarray) -> np.ndarray:
+    """RGB uint8 HxWx3 -> float32 (3, H, W), ImageNet mean/std (what timm backbones expect). numpy, so the
+    deployed path (an ONNX model in ONNX Runtime) needs no torch."""
+    return ((img.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1).copy()
+
+
+def crop_person(image: np.ndarray, box, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The test-time input for one person: the box (x, y, w, h) grown to the input's aspect with the standard
+    1.25 padding, warped to `size` (W, H) and normalised (3, H, W); returns it with its 2x3 crop matrix (for
+    decoding)."""
+    center, scale = box_to_center_scale(np.asarray(box, np.float32)[:4], size[0] / size[1])
+    m = warp_matrix(center, scale, 0.0, size)
+    return normalize(crop(image, m, size)), m
+
+
 def pixel_bounds(points: np.ndarray, shape: tuple[int, ...], pad: int = 0) -> tuple[int, int, int, int]:
     """x0, y0, x1, y1: the pixel window (end exclusive, clipped to an image of `shape`) that holds every (x, y) of
     `points` and `pad` pixels more on each side; it may be empty where the points lie outside the image."""

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from .. import __version__
+from ..bundle import resolve_model_path
 from ..files import atomic_write_bytes
 
 
@@ -49,22 +50,6 @@ def save_checkpoint(path: str | Path, payload: dict) -> None:
     buf = io.BytesIO()
     torch.save({"lqpose_version": __version__, **payload}, buf)
     atomic_write_bytes(path, buf.getvalue())
-
-
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "weights" / "lqpose_lspet_yolox_nano_256x192.safetensors"
-
-
-def default_model_path() -> Path:
-    """The model bundled in the package (trained on LSPET: research use only, see README)."""
-    if not DEFAULT_MODEL.is_file():
-        raise FileNotFoundError(f"{DEFAULT_MODEL}: the bundled default model is missing from this installation")
-    return DEFAULT_MODEL
-
-
-def resolve_model_path(path: str | Path) -> Path:
-    """ "default" -> the bundled model's file; any other path as given. Every command and config field that
-    takes a model (load, infer, demo, export, init_from, ckd.teacher) accepts "default" through this."""
-    return default_model_path() if str(path) == "default" else Path(path)
 
 
 def load_checkpoint(path: str | Path) -> dict:

@@ -11,17 +11,16 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from ..codec import HeatmapCodec, flip_heatmaps
+from ..codec import HeatmapCodec, average_with_mirrors, decode_crops
 from ..data.readers import PoseSet
 from ..data.records import Instance
 from ..data.topdown import TopDownDataset
-from ..data.transforms import invert, transform_points
 from ..files import write_json
 from ..keypoints import KeypointSpec, joint_mapping, map_keypoints
 from ..metrics import coco_keypoint_ap, oks_nms, pck, pckh
+from ..onnx_model import predict_arrays
 
 log = logging.getLogger(__name__)
-RESCORE_THRESHOLD = 0.2  # keypoints scoring above this count in the person score (MMPose/HRNet convention)
 
 
 def with_mirrors(images: torch.Tensor) -> torch.Tensor:
@@ -36,40 +35,17 @@ def predict_heatmaps(
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Heatmaps (flip-averaged when asked) and, for students with a quality head, the quality score.
     The flip test runs the crops and their mirrors as one batch: at one person per call a CPU spends most of a
-    forward on per-op overhead, so one call of two costs far less than two calls of one."""
+    forward on per-op overhead, so one call of two costs far less than two calls of one. A model that is not a
+    torch module (ONNX Runtime's) runs through `predict_arrays` in numpy: a torch op between two of its runs wakes
+    torch's OpenMP threads, which then spin against ONNX Runtime's own pool (2.5x slower per person here)."""
+    if not isinstance(model, torch.nn.Module):
+        x = images.cpu().numpy() if torch.is_tensor(images) else np.asarray(images)
+        heatmaps, quality = predict_arrays(model, x, spec, flip_test)
+        return torch.from_numpy(heatmaps), None if quality is None else torch.from_numpy(quality)
     run = getattr(model, "forward_with_quality", lambda x: (model(x), None))
     if not flip_test:
         return run(images)
-    n = len(images)
-    if isinstance(model, torch.nn.Module):
-        both, quality = run(with_mirrors(images))
-    else:  # ONNX Runtime: mirror and average in numpy. A torch op between two runs wakes torch's OpenMP threads,
-        # which then spin against ONNX Runtime's own pool: 2.5x slower per person on this 2-core CPU
-        x = images.cpu().numpy() if torch.is_tensor(images) else np.asarray(images)
-        both, quality = run(np.concatenate([x, x[..., ::-1]]))
-        both, quality = both.numpy(), None if quality is None else quality.numpy()
-    heatmaps = 0.5 * (both[:n] + flip_heatmaps(both[n:], spec.flip_index))
-    if quality is not None:
-        quality = 0.5 * (quality[:n] + quality[n:])
-    if isinstance(heatmaps, np.ndarray):
-        heatmaps = torch.from_numpy(heatmaps)
-        quality = None if quality is None else torch.from_numpy(quality)
-    return heatmaps, quality
-
-
-def decode_crops(codec: HeatmapCodec, heatmaps, matrices: np.ndarray, box_scores) -> tuple[np.ndarray, np.ndarray]:
-    """Heatmaps of crops -> (N, K, 3) keypoints in image pixels with scores, and person scores (box score x
-    mean keypoint score above RESCORE_THRESHOLD). Shared by evaluation and inference."""
-    coords, scores = codec.decode(heatmaps.float().cpu().numpy() if torch.is_tensor(heatmaps) else heatmaps)
-    poses = np.zeros(coords.shape[:2] + (3,), np.float32)
-    people = np.zeros(len(coords), np.float32)
-    for j in range(len(coords)):
-        s = np.clip(scores[j], 1e-6, None)  # keep scores positive: some COCO tools drop all-zero poses
-        poses[j, :, :2] = transform_points(coords[j], invert(matrices[j]))
-        poses[j, :, 2] = s
-        good = s > RESCORE_THRESHOLD
-        people[j] = float(box_scores[j]) * float(s[good].mean() if good.any() else s.mean())
-    return poses, people
+    return average_with_mirrors(*run(with_mirrors(images)), spec.flip_index)
 
 
 def predict(
@@ -97,7 +73,7 @@ def predict(
         heatmaps, quality = predict_heatmaps(model, batch["image"].to(device), spec, flip_test)
         matrices = batch["matrix"].numpy()
         box_scores = [instances[int(i)].score for i in batch["index"]]
-        poses, people = decode_crops(codec, heatmaps, matrices, box_scores)
+        poses, people = decode_crops(codec, heatmaps.float().cpu().numpy(), matrices, box_scores)
         for j in range(len(poses)):
             inst = instances[int(batch["index"][j])]
             if not bool(batch["readable"][j]):  # no prediction: the person counts as missed, as in COCO eval

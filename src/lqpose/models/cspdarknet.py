@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.topdown import MEAN, STD, normalize
+from ..data.transforms import MEAN, STD, normalize
 
 # name -> (depth multiple, width multiple, depthwise); the YOLOX model zoo's settings
 VARIANTS: dict[str, tuple[float, float, bool]] = {
@@ -209,7 +209,7 @@ def calibration_images(size_hw: tuple[int, int], count: int = 48, seed: int = 0)
         cw = min(w, int(ch * size_hw[1] / size_hw[0]))
         y, x = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
         crop = cv2.resize(img[y : y + ch, x : x + cw], (size_hw[1], size_hw[0]), interpolation=cv2.INTER_AREA)
-        crops.append(normalize(crop))
+        crops.append(torch.from_numpy(normalize(crop)))
     return torch.stack(crops)
 
 

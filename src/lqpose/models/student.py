@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.topdown import MEAN as PIXEL_MEAN
-from ..data.topdown import STD as PIXEL_STD
+from ..data.transforms import MEAN as PIXEL_MEAN
+from ..data.transforms import STD as PIXEL_STD
 from .cspdarknet import VARIANTS as YOLOX_VARIANTS
 from .cspdarknet import build_cspdarknet, load_yolox_onnx
 

@@ -1,0 +1,111 @@
+"""What a deployment pays before its first pose: wall time from a fresh interpreter to the first person predicted,
+and the process's peak resident memory (VmHWM; ru_maxrss would carry this script's own peak over into the child),
+for the bundled model served three ways, each in its own child process:
+
+- "default model": `lqpose.load()` from the bundled safetensors (torch builds the student and exports it to ONNX
+  at load, then ONNX Runtime runs it; what `lqpose infer` does with no model argument);
+- "exported .onnx, torch imported": `lqpose.load("model.onnx")` in a process that has imported torch, as every
+  ONNX load did before the ONNX path stopped importing it;
+- "exported .onnx, no torch": the same file where torch cannot be imported at all (a deployment with numpy, OpenCV
+  and onnxruntime only).
+
+Rounds are interleaved (every way once per round), so a load spike hits them alike; the table prints medians and the
+ratios to the torch-free way, and the steady per-person time of each way (flip test, one person per call, the
+astronaut photo as one person), which should not differ: the same ONNX graph runs in all three.
+
+    python benchmarks/deploy_footprint.py --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+NO_TORCH = """
+import importlib.abc, sys
+class NoTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("torch", "torchvision", "timm"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, NoTorch())
+"""
+
+SERVE = """
+import json, re, sys, time
+import numpy as np
+import lqpose
+from skimage.data import astronaut
+image = np.ascontiguousarray(astronaut())
+model = lqpose.load(MODEL)
+model(image)
+first = time.perf_counter()
+t = time.perf_counter()
+for _ in range(CALLS):
+    model(image)
+steady = (time.perf_counter() - t) / CALLS * 1000
+print(json.dumps({"first_done": first, "steady_ms": steady,
+                  "peak_mib": int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read())[1]) / 1024,
+                  "torch": "torch" in sys.modules}))
+"""
+
+
+def child(prelude: str, model: str, calls: int) -> dict:
+    code = prelude + SERVE.replace("MODEL", repr(model)).replace("CALLS", str(calls))
+    start = time.perf_counter()  # perf_counter is system-wide on Linux: the child's reading compares with ours
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"child failed: {done.stderr.strip().splitlines()[-1]}")
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out["to_first_s"] = out["first_done"] - start
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--calls", type=int, default=50, help="steady-state calls per child after the first")
+    args = ap.parse_args()
+
+    from lqpose.export import export_onnx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx = str(export_onnx("default", Path(tmp) / "default.onnx"))
+        ways = {
+            "default model (safetensors, ONNX export at load)": ("", "default"),
+            "exported .onnx, torch imported": ("import torch\n", onnx),
+            "exported .onnx, no torch": (NO_TORCH, onnx),
+        }
+        runs: dict[str, list[dict]] = {name: [] for name in ways}
+        names = list(ways)
+        for r in range(args.rounds):
+            for name in names[r % len(names) :] + names[: r % len(names)]:
+                prelude, model = ways[name]
+                runs[name].append(child(prelude, model, args.calls))
+            print(f"\rround {r + 1}/{args.rounds}", end="", file=sys.stderr, flush=True)
+        print(file=sys.stderr)
+
+    def med(name: str, key: str) -> float:
+        return float(np.median([x[key] for x in runs[name]]))
+
+    base = names[-1]
+    print(f"Median of {args.rounds} interleaved rounds, one fresh process per way and round; the bundled model,")
+    print("flip test, one person per call.\n")
+    print("| way | torch loaded | start to first pose (s) | × no torch | peak memory (MiB) | × no torch | ms/person |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for name in names:
+        loaded = {x["torch"] for x in runs[name]}
+        torch_loaded = "mixed" if len(loaded) > 1 else "yes" if loaded.pop() else "no"
+        first, peak = med(name, "to_first_s"), med(name, "peak_mib")
+        print(f"| {name} | {torch_loaded} | {first:.2f} | {first / med(base, 'to_first_s'):.2f} | {peak:.0f} | "
+              f"{peak / med(base, 'peak_mib'):.2f} | {med(name, 'steady_ms'):.2f} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

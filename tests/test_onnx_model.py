@@ -1,0 +1,109 @@
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+import lqpose
+from lqpose.export import export_onnx
+from lqpose.onnx_model import OnnxPoseModel, predict_arrays
+
+# Run in a child interpreter where torch, torchvision and timm cannot be imported, as on a deployment that
+# installed numpy, OpenCV and onnxruntime only: a finder placed first answers them as missing modules.
+NO_TORCH = """
+import importlib.abc, json, sys
+
+class NoTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("torch", "torchvision", "timm"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, NoTorch())
+"""
+
+
+def run_without_torch(code: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", NO_TORCH + code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def bundle_onnx(tmp_path_factory):
+    return export_onnx("default", tmp_path_factory.mktemp("onnx") / "default.onnx")
+
+
+def test_an_exported_model_predicts_with_numpy_and_onnxruntime_alone(bundle_onnx, astronaut, tmp_path):
+    """`lqpose.load(model.onnx)` and `lqpose infer model.onnx` on a photo and a video need no torch, and predict
+    exactly what they predict beside torch; the bundled safetensors model and `lqpose train` say what they need."""
+    photo, clip = tmp_path / "astronaut.png", tmp_path / "clip.avi"
+    cv2.imwrite(str(photo), astronaut[..., ::-1])
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10, (512, 512))
+    for shift in (0, 8, 16):
+        writer.write(np.ascontiguousarray(np.roll(astronaut, shift, axis=1)[..., ::-1]))
+    writer.release()
+    out = run_without_torch(f"""
+import lqpose
+from lqpose.cli import main
+model = lqpose.load({str(bundle_onnx)!r})
+people = model(lqpose.read_image({str(photo)!r}))
+rc_photo = main(["infer", {str(bundle_onnx)!r}, {str(photo)!r}, "--out", {str(tmp_path / "photo")!r}])
+rc_video = main(["infer", {str(bundle_onnx)!r}, {str(clip)!r}, "--out", {str(tmp_path / "video")!r}, "--smooth"])
+rc_default = main(["infer", {str(photo)!r}, "--out", {str(tmp_path / "default")!r}])
+rc_train = main(["train", "any.yaml"])
+print(json.dumps({{"keypoints": people[0]["keypoints"].tolist(), "quality": people[0]["quality"],
+                  "rcs": [rc_photo, rc_video, rc_default, rc_train],
+                  "torch": sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "timm"))}}))
+""")
+    assert out["torch"] == [] and out["rcs"] == [0, 0, 1, 1]
+    expected = lqpose.load(bundle_onnx)(astronaut)  # the same file beside torch
+    np.testing.assert_array_equal(np.asarray(out["keypoints"], np.float32), expected[0]["keypoints"])
+    assert out["quality"] == pytest.approx(expected[0]["quality"], abs=1e-6)
+    saved = json.loads((tmp_path / "photo/results.json").read_text())
+    np.testing.assert_allclose(np.reshape(saved[0]["keypoints"], (-1, 3))[:, :2], expected[0]["keypoints"][:, :2],
+                               atol=1e-3)  # fmt: skip
+    frames = json.loads((tmp_path / "video/clip.frames.json").read_text())
+    assert len(frames) == 3 and [p["track_id"] for f in frames for p in f["people"]] == [0, 0, 0]
+    assert (tmp_path / "video/clip.mp4").stat().st_size > 0
+
+
+def test_a_torch_free_install_is_told_what_a_model_file_needs(tmp_path):
+    out = run_without_torch(f"""
+import io, contextlib
+from lqpose.cli import main
+err = io.StringIO()
+with contextlib.redirect_stderr(err):
+    rcs = [main(["infer", "default", "x.png", "--out", {str(tmp_path)!r}]),
+           main(["export", "default", "--onnx", "m.onnx"])]
+print(json.dumps({{"rcs": rcs, "err": err.getvalue().splitlines()}}))
+""")
+    assert out["rcs"] == [1, 1]
+    first, second = out["err"]
+    assert first.startswith("lqpose infer: error: ") and first.endswith(
+        "lqpose_lspet_yolox_nano_256x192.safetensors: this model file needs torch, which is not installed; export "
+        "it to ONNX where torch is (`lqpose export MODEL --onnx model.onnx`) and load the .onnx here"
+    )
+    assert second == "lqpose export: error: this needs torch, which is not installed"
+
+
+def test_predict_arrays_flip_test_is_the_mean_with_the_mirror(bundle_onnx, astronaut):
+    """numpy in, numpy out: the crop and its mirror in one run, the mirror's heatmaps mapped back and averaged."""
+    from lqpose.codec import flip_heatmaps
+    from lqpose.data.transforms import crop_person
+
+    model = OnnxPoseModel(bundle_onnx)
+    x = np.stack(
+        [crop_person(astronaut, box, model.codec.input_size)[0] for box in ([100, 20, 200, 300], [0, 0, 512, 512])]
+    )
+    plain, q = model.forward_with_quality(x)
+    mirrored, q_m = model.forward_with_quality(x[..., ::-1])
+    heatmaps, quality = predict_arrays(model, x, model.spec, flip_test=True)
+    expected = 0.5 * (plain + flip_heatmaps(mirrored, model.spec.flip_index))
+    assert np.abs(expected - plain).max() > 1e-3  # the mirror changes the result: the test can fail
+    assert isinstance(heatmaps, np.ndarray) and heatmaps.shape == (2, 14, 64, 48)
+    np.testing.assert_allclose(heatmaps, expected, atol=1e-5)
+    np.testing.assert_allclose(quality, 0.5 * (q + q_m), atol=1e-6)
+    one, _ = predict_arrays(model, x, model.spec, flip_test=False)
+    np.testing.assert_array_equal(one, plain)
