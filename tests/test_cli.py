@@ -250,3 +250,22 @@ def test_degrade_chain_refuses_a_config_outside_its_domain(override, message, im
     code, _, err = run(["degrade", str(image_dir), str(tmp_path / "o"), "--type", "chain", "--chain-config",
                         str(tmp_path / "chain.yaml")], capsys)  # fmt: skip
     assert code != 0 and f"{tmp_path / 'chain.yaml'}: shuffle_prob is a probability" in err, err
+
+
+def test_infer_on_a_cpu_machine_and_parsing_import_no_torch(tmp_path, astronaut):
+    """Without a GPU driver torch can use no GPU, so `lqpose infer` does not import it to ask: the bundled model runs
+    from its shipped ONNX export (first pose in ~0.4 s, not ~1.4 s with torch in the process), and building the
+    parser (every command, `--help`) stays light too."""
+    from lqpose.cli import GPU_DRIVER_FILES
+
+    if not sys.platform.startswith("linux") or any(Path(f).exists() for f in GPU_DRIVER_FILES):
+        pytest.skip("a GPU driver is present: infer asks torch whether it can use the GPU")
+    cv2.imwrite(str(tmp_path / "a.png"), astronaut[..., ::-1])
+    code = (
+        "import sys\nfrom lqpose.cli import build_parser, main\nbuild_parser()\nparsed = 'torch' in sys.modules\n"
+        f"rc = main(['infer', {str(tmp_path / 'a.png')!r}, '--out', {str(tmp_path / 'out')!r}])\n"
+        "print(rc, parsed, 'torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines()[-1].split() == ["0", "False", "False"], done.stderr[-1000:]
+    assert len(json.loads((tmp_path / "out/results.json").read_text())) == 1

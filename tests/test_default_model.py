@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import lqpose
-from lqpose.bundle import DEFAULT_MODEL
+from lqpose.bundle import DEFAULT_MODEL, DEFAULT_ONNX
 from lqpose.cli import main
 from lqpose.demo import DEMO_CONDITIONS, DEMO_PHOTOS, HEADER_H, POSE_CELL, astronaut
 
@@ -29,6 +29,39 @@ PCK_VAL_100 = 0.533
 
 def test_bundled_model_is_small_safetensors():
     assert DEFAULT_MODEL.suffix == ".safetensors" and DEFAULT_MODEL.stat().st_size <= 15 * 2**20
+    assert DEFAULT_ONNX.stat().st_size + DEFAULT_MODEL.stat().st_size <= 15 * 2**20  # with its ONNX export
+
+
+def test_the_shipped_onnx_is_the_bundled_model_and_what_load_runs(monkeypatch):
+    """The ONNX file beside the safetensors must be the same model (re-export it whenever the bundle changes:
+    `lqpose export <the .safetensors> --onnx <the .onnx>`), carry its licence and training info, and be what
+    `lqpose.load()` runs on a CPU, with no export at load."""
+    import torch
+
+    from lqpose.data.transforms import crop_person
+    from lqpose.engine.checkpoint import load_safetensors_student, load_student_checkpoint
+    from lqpose.onnx_model import OnnxPoseModel
+
+    shipped = OnnxPoseModel(DEFAULT_ONNX)
+    torch_model, spec, codec = load_student_checkpoint(DEFAULT_MODEL)
+    assert shipped.spec.names == spec.names and shipped.codec == codec
+    assert shipped.info == load_safetensors_student(DEFAULT_MODEL)["info"]
+    assert "research use only" in shipped.info["licence"]
+    photo = astronaut()
+    boxes = [DEMO_PHOTOS["astronaut"][1], [0, 0, photo.shape[1], photo.shape[0]], [100, 200, 80, 160]]
+    x = np.stack([crop_person(photo, b, codec.input_size)[0] for b in boxes])
+    with torch.no_grad():
+        expected, quality = torch_model.forward_with_quality(torch.from_numpy(x))
+    heatmaps, shipped_quality = shipped.forward_with_quality(x)
+    assert np.abs(heatmaps - expected.numpy()).max() < 1e-4 and np.abs(shipped_quality - quality.numpy()).max() < 1e-5
+
+    def no_export(path):
+        raise AssertionError(f"exported {path} at load")
+
+    monkeypatch.setattr("lqpose.export.onnx_model_for", no_export)
+    loaded = lqpose.load()
+    assert isinstance(loaded.model, OnnxPoseModel) and loaded.model.info == shipped.info
+    assert isinstance(lqpose.load(runtime="torch").model, torch.nn.Module)  # the safetensors, in torch
 
 
 def test_load_default_finds_the_head_of_the_astronaut():

@@ -37,7 +37,7 @@ def bundle_onnx(tmp_path_factory):
 
 def test_an_exported_model_predicts_with_numpy_and_onnxruntime_alone(bundle_onnx, astronaut, tmp_path):
     """`lqpose.load(model.onnx)` and `lqpose infer model.onnx` on a photo and a video need no torch, and predict
-    exactly what they predict beside torch; the bundled safetensors model and `lqpose train` say what they need."""
+    exactly what they predict beside torch; so do the default model, which ships exported too, and `lqpose demo`."""
     photo, clip = tmp_path / "astronaut.png", tmp_path / "clip.avi"
     cv2.imwrite(str(photo), astronaut[..., ::-1])
     writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10, (512, 512))
@@ -52,18 +52,19 @@ people = model(lqpose.read_image({str(photo)!r}))
 rc_photo = main(["infer", {str(bundle_onnx)!r}, {str(photo)!r}, "--out", {str(tmp_path / "photo")!r}])
 rc_video = main(["infer", {str(bundle_onnx)!r}, {str(clip)!r}, "--out", {str(tmp_path / "video")!r}, "--smooth"])
 rc_default = main(["infer", {str(photo)!r}, "--out", {str(tmp_path / "default")!r}])
-rc_train = main(["train", "any.yaml"])
+rc_demo = main(["demo", "--out", {str(tmp_path / "demo")!r}])
 print(json.dumps({{"keypoints": people[0]["keypoints"].tolist(), "quality": people[0]["quality"],
-                  "rcs": [rc_photo, rc_video, rc_default, rc_train],
+                  "rcs": [rc_photo, rc_video, rc_default, rc_demo],
                   "torch": sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "timm"))}}))
 """)
-    assert out["torch"] == [] and out["rcs"] == [0, 0, 1, 1]
+    assert out["torch"] == [] and out["rcs"] == [0, 0, 0, 0] and (tmp_path / "demo/poses.png").is_file()
     expected = lqpose.load(bundle_onnx)(astronaut)  # the same file beside torch
     np.testing.assert_array_equal(np.asarray(out["keypoints"], np.float32), expected[0]["keypoints"])
     assert out["quality"] == pytest.approx(expected[0]["quality"], abs=1e-6)
     saved = json.loads((tmp_path / "photo/results.json").read_text())
     np.testing.assert_allclose(np.reshape(saved[0]["keypoints"], (-1, 3))[:, :2], expected[0]["keypoints"][:, :2],
                                atol=1e-3)  # fmt: skip
+    assert json.loads((tmp_path / "default/results.json").read_text()) == saved  # the shipped export of the bundle
     frames = json.loads((tmp_path / "video/clip.frames.json").read_text())
     assert len(frames) == 3 and [p["track_id"] for f in frames for p in f["people"]] == [0, 0, 0]
     assert (tmp_path / "video/clip.mp4").stat().st_size > 0
@@ -75,17 +76,18 @@ import io, contextlib
 from lqpose.cli import main
 err = io.StringIO()
 with contextlib.redirect_stderr(err):
-    rcs = [main(["infer", "default", "x.png", "--out", {str(tmp_path)!r}]),
-           main(["export", "default", "--onnx", "m.onnx"])]
+    rcs = [main(["infer", "default", "x.png", "--out", {str(tmp_path)!r}, "--runtime", "torch"]),
+           main(["export", "default", "--onnx", "m.onnx"]), main(["train", "any.yaml"])]
 print(json.dumps({{"rcs": rcs, "err": err.getvalue().splitlines()}}))
 """)
-    assert out["rcs"] == [1, 1]
-    first, second = out["err"]
+    assert out["rcs"] == [1, 1, 1]
+    first, second, third = out["err"]
     assert first.startswith("lqpose infer: error: ") and first.endswith(
         "lqpose_lspet_yolox_nano_256x192.safetensors: this model file needs torch, which is not installed; export "
         "it to ONNX where torch is (`lqpose export MODEL --onnx model.onnx`) and load the .onnx here"
     )
     assert second == "lqpose export: error: this needs torch, which is not installed"
+    assert third == "lqpose train: error: this needs torch, which is not installed"
 
 
 def test_predict_arrays_flip_test_is_the_mean_with_the_mirror(bundle_onnx, astronaut):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bundle import resolve_model_path
+from .bundle import DEFAULT_MODEL, DEFAULT_ONNX, resolve_model_path
 from .codec import decode_crops
 from .data.transforms import crop_person
 from .onnx_model import OnnxPoseModel, predict_arrays
@@ -125,8 +125,9 @@ def load(
     `compile`: run the torch model through `torch.compile` (~10 s once): 1.2-1.7x faster per person on a CPU when
     every call has the same number of people (a serving loop, one person per call); batches of varying size get
     dynamic-shape graphs, which ran slower than eager on a CCTV video (docs/inference.md).
-    `runtime`: "onnxruntime" exports a torch model to ONNX once at load (0.2-0.9 s, in a temporary folder) and
-    runs it in ONNX Runtime on the CPU, the fastest path measured here (about half eager torch's time per person,
+    `runtime`: "onnxruntime" exports a torch model to ONNX once at load (0.2-0.9 s, in a temporary folder; the
+    bundled model ships exported, so "default" loads with neither the export nor torch) and runs it in ONNX Runtime
+    on the CPU, the fastest path measured here (about half eager torch's time per person,
     flip test included, with the same keypoints to 0.01 px; docs/inference.md). "torch" keeps the torch module
     (`.model`), e.g. to fine-tune or inspect it. "auto" (the default): ONNX Runtime on the CPU without `compile`,
     torch otherwise (a GPU, or `compile=True`). An .onnx file always runs in ONNX Runtime."""
@@ -136,6 +137,8 @@ def load(
     if auto:
         runtime = "onnxruntime" if str(device) == "cpu" and not compile else "torch"
     path = resolve_model_path(path)
+    if runtime == "onnxruntime" and not compile and path == DEFAULT_MODEL and DEFAULT_ONNX.is_file():
+        path = DEFAULT_ONNX  # the bundle as exported when it was bundled: no torch, no export at load
     if path.suffix != ".onnx":
         try:
             import torch  # noqa: F401 - every other model file is rebuilt as a torch module, even to export it

@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "weights" / "lqpose_lspet_yolox_nano_256x192.safetensors"
+# The same model exported once for ONNX Runtime when it was bundled (`lqpose export default --onnx`; a test checks
+# that it predicts as the safetensors does): what `lqpose.load()` runs on a CPU, with no torch and no export at load.
+DEFAULT_ONNX = DEFAULT_MODEL.with_suffix(".onnx")
 
 
 def default_model_path() -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from .engine.checkpoint import load_student_checkpoint
+from .engine.checkpoint import load_student_checkpoint, safetensors_info
 from .onnx_model import OnnxPoseModel
 
 
@@ -33,9 +33,14 @@ class OnnxExportError(RuntimeError):
     """The checkpoint loaded, but torch's exporter could not turn its student into ONNX."""
 
 
-def export_onnx(checkpoint: str | Path, out: str | Path, opset: int = 17, dynamic_batch: bool = True) -> Path:
-    """Export a training or deployable checkpoint's student to ONNX (legacy exporter: exact opset graphs)."""
+def export_onnx(
+    checkpoint: str | Path, out: str | Path, opset: int = 17, dynamic_batch: bool = True, info: dict | None = None
+) -> Path:
+    """Export a training or deployable checkpoint's student to ONNX (legacy exporter: exact opset graphs). A
+    .safetensors source's info (training data, licence) travels into the file's metadata, `info` overriding it key by
+    key, as `export_safetensors` keeps it."""
     model, spec, codec = load_student_checkpoint(checkpoint)
+    info = {**safetensors_info(checkpoint), **(info or {})}
     net = _Deployable(model).eval()
     w, h = codec.input_size
     outputs = ["heatmaps"] + (["quality"] if model.quality is not None else [])
@@ -63,6 +68,7 @@ def export_onnx(checkpoint: str | Path, out: str | Path, opset: int = 17, dynami
                                         "skeleton": [list(p) for p in spec.skeleton]}),
         "lqpose_codec": json.dumps({"input_size": list(codec.input_size), "heatmap_size": list(codec.heatmap_size),
                                     "sigma": codec.sigma}),
+        **({"lqpose_info": json.dumps(info)} if info else {}),
     }  # fmt: skip
     for k, v in meta.items():
         entry = proto.metadata_props.add()

@@ -24,11 +24,14 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from .keypoints import SPECS
-from .models.student import StudentConfig, build_student
+
+if TYPE_CHECKING:  # torch is imported where the import runs: the CLI reads ARCHS for every command it parses
+    import torch
+
+    from .models.student import StudentConfig
 
 # --arch -> (timm backbone, lqpose head, head width)
 ARCHS: dict[str, tuple[str, str, int]] = {
@@ -79,6 +82,8 @@ def _compress(keys: list[str], limit: int = 8) -> list[str]:
 def read_source_state(path: str | Path, unsafe_load: bool = False) -> dict[str, torch.Tensor]:
     """The tensor state dict inside a .pth/.pt/.safetensors file: unwraps `state_dict` / `model` and strips
     DataParallel's `module.` prefix."""
+    import torch
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such checkpoint file")
@@ -141,6 +146,8 @@ def map_key(key: str, fmt: str) -> str | None:
 
 def _keys_reaching_output(model: torch.nn.Module) -> set[str]:
     """State keys of the modules whose parameters get a gradient from the heatmaps (BN buffers included)."""
+    import torch
+
     model.train()
     for p in model.parameters():
         p.grad = None
@@ -151,11 +158,15 @@ def _keys_reaching_output(model: torch.nn.Module) -> set[str]:
 
 
 def _student_config(arch: str, num_keypoints: int) -> StudentConfig:
+    from .models.student import StudentConfig
+
     backbone, head, width = ARCHS[arch]
     return StudentConfig(backbone=backbone, head=head, head_channels=width, num_keypoints=num_keypoints)
 
 
 def _fit(state: dict[str, torch.Tensor], fmt: str, arch: str, num_keypoints: int):
+    from .models.student import build_student
+
     model = build_student(_student_config(arch, num_keypoints))
     target = model.state_dict()
     report = ImportReport(source_format=fmt, arch=arch)

@@ -41,6 +41,7 @@ class OnnxPoseModel:
         self.spec = spec_from_names(kp["names"], kp["skeleton"], kp["name"])
         c = json.loads(meta["lqpose_codec"])
         self.codec = HeatmapCodec(tuple(c["input_size"]), tuple(c["heatmap_size"]), float(c["sigma"]))
+        self.info = json.loads(meta.get("lqpose_info", "{}"))  # training data, licence, as exported
         self.outputs = [o.name for o in self.session.get_outputs()]
         batch = self.session.get_inputs()[0].shape[0]
         self.fixed_batch = batch if isinstance(batch, int) else None  # exported without --dynamic-batch

@@ -85,6 +85,20 @@ def load_safetensors_student(path: str | Path) -> dict:
     return {"model": state, **info, **({} if step is None else {"step": step}), "deployable": True}
 
 
+def safetensors_info(path: str | Path) -> dict:
+    """The info (training data, licence, metrics) a .safetensors model carries, read from its header alone; {} for
+    other model files, which carry none."""
+    import json
+
+    from safetensors import safe_open
+
+    path = resolve_model_path(path)
+    if path.suffix != ".safetensors":
+        return {}
+    with safe_open(str(path), framework="pt") as f:
+        return json.loads((f.metadata() or {}).get("lqpose_info", "{}"))
+
+
 def load_model_file(path: str | Path) -> dict:
     """Student weights, config and keypoint layout from any file a model can live in: a training checkpoint,
     a deployable student.pt, a .safetensors export or "default" (the bundled model). Fine-tuning and
