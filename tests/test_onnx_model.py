@@ -86,8 +86,8 @@ print(json.dumps({{"rcs": rcs, "err": err.getvalue().splitlines()}}))
         "lqpose_lspet_yolox_nano_256x192.safetensors: this model file needs torch, which is not installed; export "
         "it to ONNX where torch is (`lqpose export MODEL --onnx model.onnx`) and load the .onnx here"
     )
-    assert second == "lqpose export: error: this needs torch, which is not installed"
-    assert third == "lqpose train: error: this needs torch, which is not installed"
+    assert second == "lqpose export: error: this needs torch, which is not installed (pip install torch)"
+    assert third == "lqpose train: error: this needs torch, which is not installed (pip install torch)"
 
 
 def test_predict_arrays_flip_test_is_the_mean_with_the_mirror(bundle_onnx, astronaut):

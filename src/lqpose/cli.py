@@ -12,7 +12,6 @@ from . import __version__
 
 
 def _cmd_degrade(args: argparse.Namespace) -> int:
-    from .config import load_config
     from .degrade import DEGRADATIONS, ChainConfig
     from .degrade.run import CHAIN, degrade_path
 
@@ -27,6 +26,8 @@ def _cmd_degrade(args: argparse.Namespace) -> int:
         raise ValueError("degrade needs --type NAME (see `lqpose degrade --list`)")
     chain_config = None
     if args.type == CHAIN:
+        from .config import load_config
+
         chain_config = load_config(ChainConfig, args.chain_config, args.set)
         try:
             chain_config.validate()
@@ -529,6 +530,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# import name -> what pip installs it as, where they differ (for a missing-module message that can be acted on)
+PIP_NAMES = {"yaml": "pyyaml", "skimage": "scikit-image", "cv2": "opencv-python-headless", "PIL": "pillow",
+             "sklearn": "scikit-learn", "mediapipe": "mediapipe==0.10.14"}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -547,7 +553,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             raise
         ours = not str(e).startswith("No module named")  # lqpose's own message says what to do instead
-        msg = str(e) if ours else f"this needs {e.name}, which is not installed"
+        package = PIP_NAMES.get(str(e.name).split(".")[0], e.name)
+        msg = str(e) if ours else f"this needs {e.name}, which is not installed (pip install {package})"
         print(f"lqpose {args.command}: error: {msg}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
