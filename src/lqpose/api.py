@@ -143,6 +143,8 @@ def load(
         try:
             import torch  # noqa: F401 - every other model file is rebuilt as a torch module, even to export it
         except ModuleNotFoundError:
+            if not path.is_file():  # say what is wrong first: a torch-free install has nothing to load it with anyway
+                raise FileNotFoundError(f"{path}: no such model file") from None
             raise ModuleNotFoundError(
                 f"{path}: this model file needs torch, which is not installed; export it to ONNX where torch is "
                 "(`lqpose export MODEL --onnx model.onnx`) and load the .onnx here",

@@ -294,7 +294,7 @@ def _input_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-# What a GPU torch could use leaves on Linux: the NVIDIA driver, WSL2's GPU bridge, ROCm's kernel driver
+# Files that a GPU torch could use leaves on Linux: the NVIDIA driver's, WSL2's GPU bridge, ROCm's kernel driver
 GPU_DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/dxg", "/dev/kfd")
 
 
