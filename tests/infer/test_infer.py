@@ -387,18 +387,61 @@ def test_a_live_camera_slower_than_the_model_is_read_at_its_newest_frame(ckpt, t
         with monkeypatch.context() as m:
             m.setattr(cv2, "VideoCapture", lambda _: PacedCamera(40, 100.0))
             summary = infer_path(slow, "camera:0", tmp_path / str(every), progress=False, every_frame=every)
-        frames = json.loads((tmp_path / str(every) / "camera0.frames.json").read_text())
+        (log,) = (tmp_path / str(every)).glob("camera0_*.frames.jsonl")  # a live stream's frames, line by line
+        frames = [json.loads(line) for line in log.read_text().splitlines()]
         runs[every] = summary, [f["frame"] for f in frames], slow.seen
     summary, indices, seen = runs[False]
     assert indices == seen  # each frame is scored under its own index in the source
     assert indices == sorted(set(indices)) and indices[-1] == 39 and len(indices) < 20
     assert summary["dropped"] == 40 - indices[0] - len(indices) and summary["dropped"] > 20
-    video = cv2.VideoCapture(str(tmp_path / "False" / "camera0.mp4"))
+    (segment,) = (tmp_path / "False").glob("camera0_*.mp4")  # 0.4 s of stream: one segment of the default 10 min
+    video = cv2.VideoCapture(str(segment))
     assert int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 40 - indices[0]  # held over the dropped frames
     summary, indices, seen = runs[True]
     assert indices == seen == list(range(40)) and "dropped" not in summary
     with pytest.raises(ValueError, match=r"clip.avi: --every-frame applies to live streams"):
         infer_path(model, tmp_path / "clip.avi", tmp_path / "x", every_frame=True)
+
+
+def test_a_live_stream_is_written_as_it_goes_in_segments_and_never_over_an_earlier_run(ckpt, tmp_path, monkeypatch):
+    """An endless stream cannot be held in memory until it ends: each frame's people are a JSON line, flushed as the
+    frame is done (with its wall-clock time), and the video is cut into segments of --segment minutes, each renamed
+    into place when the next begins. Names carry the start time, so a restarted stream writes beside the last run."""
+    from lqpose.infer.run import unused_path
+
+    model = lqpose.load(ckpt)
+    seen_lines = []
+
+    class Watch(Slow):  # what is on disk while the stream runs: the lines of the frames before this one
+        def __call__(self, image, boxes=None, box_score_thr=None):
+            logs = list((tmp_path / "live").glob("camera0_*.frames.jsonl"))
+            seen_lines.append(len(logs[0].read_text().splitlines()) if logs else None)
+            return super().__call__(image, boxes, box_score_thr)
+
+    with monkeypatch.context() as m:
+        m.setattr(cv2, "VideoCapture", lambda _: PacedCamera(25, 10.0))
+        summary = infer_path(Watch(model, 0.0), "camera:0", tmp_path / "live", progress=False, every_frame=True,
+                             segment_minutes=1 / 60)  # fmt: skip
+    assert seen_lines == list(range(25))  # every earlier frame already on disk
+    (log,) = (tmp_path / "live").glob("camera0_*.frames.jsonl")
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["frame"] for r in records] == list(range(25)) and summary["frames"] == 25
+    times = [r["time"] for r in records]
+    assert times == sorted(times) and 2.0 < times[-1] - times[0] < 10.0  # 25 frames of a 10 fps camera
+    segments = sorted((tmp_path / "live").glob("camera0_*.mp4"))
+    counts = [int(cv2.VideoCapture(str(s)).get(cv2.CAP_PROP_FRAME_COUNT)) for s in segments]
+    assert counts == [10, 10, 5] and summary["video"].startswith("3 segment(s), camera0_")
+    assert not list((tmp_path / "live").glob(".*tmp*"))  # every segment renamed into place
+    taken = tmp_path / "x" / "camera0_20261205-101500.mp4"
+    taken.parent.mkdir()
+    taken.touch()
+    when = time.strptime("20261205-101500", "%Y%m%d-%H%M%S")
+    assert unused_path(tmp_path / "x", "camera0", ".mp4", when).name == "camera0_20261205-101500-1.mp4"
+    assert unused_path(tmp_path / "x", "camera0", ".frames.jsonl", when).name == "camera0_20261205-101500.frames.jsonl"
+    with pytest.raises(ValueError, match=r"clip.avi: --segment applies to live streams"):
+        infer_path(model, tmp_path / "clip.avi", tmp_path / "x", segment_minutes=5)
+    with pytest.raises(ValueError, match=r"--segment must be at least a second"):
+        infer_path(model, "camera:0", tmp_path / "x", segment_minutes=0.001)
 
 
 class StopAt:

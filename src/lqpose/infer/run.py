@@ -6,14 +6,18 @@ at the clip's rate. A photo is read upright, as a viewer shows it (its EXIF orie
 images.json), so boxes and keypoints refer to that view. Video (a file, a URL such as rtsp://..., or camera:N):
 OUT/<stem>.mp4 (annotated) and OUT/<stem>.frames.json (people per frame, each with a `track_id` kept across frames;
 with `smooth`, One-Euro-smoothed keypoints and the model's own in `raw_keypoints`). Streams run until they end or
-Ctrl-C.
+Ctrl-C. A live stream (camera:N, rtsp://...) never has to end, so nothing of it is held in memory: its frames go to
+OUT/<stem>_<start time>.frames.jsonl as they are done (one JSON line per frame, with its wall-clock `time`), and its
+video to OUT/<stem>_<start time>.mp4 segments of `segment_minutes` each, every one complete once the next begins.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+import time
 from pathlib import Path
 
 import cv2
@@ -80,8 +84,8 @@ def _as_result(person: dict, image_id: int) -> dict:
 
 
 def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None = None, score_thr: float = 0.0,
-               progress: bool = True, smooth: bool | dict = False,
-               sequence_fps: float | None = None, every_frame: bool = False) -> dict:  # fmt: skip
+               progress: bool = True, smooth: bool | dict = False, sequence_fps: float | None = None,
+               every_frame: bool = False, segment_minutes: float | None = None) -> dict:  # fmt: skip
     """Run `estimator` (lqpose.api.PoseEstimator) on `source`: an image, a folder of images, a video file, a URL
     or 'camera:N' (streams run until they end or Ctrl-C); returns a summary. `sequence_fps`: the folder's images
     are the frames of one clip (PoseTrack-style frame folders) taken at this rate, in natural name order
@@ -92,7 +96,9 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     may only continue a track (ByteTrack's second stage): people the detector is unsure of in a dark or blurred
     frame stay tracked. The detector itself is left as it is, so one may serve several runs at once. A live source
     (is_live_source) is read in its own thread and only its newest frame is taken, so the output stays current when
-    the model is slower than the camera; `every_frame` reads every frame instead, however far behind it falls."""
+    the model is slower than the camera; `every_frame` reads every frame instead, however far behind it falls. A live
+    source's output is written as it goes (the module's docstring), its video in segments of `segment_minutes`
+    (default SEGMENT_MINUTES)."""
     stream = stream_source(source) if isinstance(source, str) else None
     tracking = sequence_fps is not None or stream is not None or is_video_file(source)
     detector = getattr(estimator, "detector", None)
@@ -103,16 +109,24 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     if every_frame and not live_source:
         raise ValueError(f"{redact_url(str(source))}: --every-frame applies to live streams (camera:N, rtsp://...); "
                          "files are read frame by frame anyway")  # fmt: skip
+    if segment_minutes is not None and not live_source:
+        raise ValueError(f"{redact_url(str(source))}: --segment applies to live streams (camera:N, rtsp://...); "
+                         "a file's video is written whole")  # fmt: skip
+    if segment_minutes is not None and not segment_minutes * 60 >= 1:
+        raise ValueError(f"--segment must be at least a second (1/60 minute), got {segment_minutes}")
+    segment_s = 60 * (SEGMENT_MINUTES if segment_minutes is None else segment_minutes) if live_source else None
     live = live_source and not every_frame
     return _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
-                       new_track_score, low, live)  # fmt: skip
+                       new_track_score, low, live, segment_s)  # fmt: skip
 
 
 LOW_BOX_SCORE = 0.1  # ByteTrack's floor: a box this sure may continue a track, not start one
+SEGMENT_MINUTES = 10.0  # a live stream's video is cut into files this long, each playable once the next begins
 
 
 def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
-                new_track_score: float, box_score_thr: float | None, live: bool) -> dict:  # fmt: skip
+                new_track_score: float, box_score_thr: float | None, live: bool,
+                segment_s: float | None) -> dict:  # fmt: skip
     out = Path(out)
     if sequence_fps is not None and (stream is not None or (Path(source).exists() and not Path(source).is_dir())):
         raise ValueError(f"{redact_url(str(source))}: a sequence is a folder of frames (videos are tracked anyway)")
@@ -123,7 +137,7 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
         out.mkdir(parents=True, exist_ok=True)
         return _infer_video(estimator, VideoFrames(source, live), out, score_thr, progress,
                             PoseTracker(smooth=smooth, new_track_score=new_track_score), given,
-                            box_score_thr)  # fmt: skip
+                            box_score_thr, segment_s)  # fmt: skip
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
@@ -199,42 +213,93 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
 class _ClipWriter:
     """The overlays of a video or a --sequence as one MP4 at the clip's rate: a frame not drawn (unreadable, or
     dropped from a live stream) holds the frame before it, so time keeps its pace, as for the tracker; a frame of
-    another size is resized to the first's.
-    Written to a hidden temporary file and renamed when closed, so a failed run leaves no half-written video."""
+    another size is resized to the first's. With `segment_frames` (a live stream) the video is cut into files of that
+    many frames, each named `<target stem>_<its start time>.mp4`, so an endless stream leaves playable files as it
+    goes. Each file is written to a hidden temporary file and renamed when it closes, so a failed run leaves no
+    half-written video."""
 
-    def __init__(self, target: Path, fps: float):
-        self.target, self.fps = target, fps
-        self.tmp = target.with_name(f".{target.stem}.tmp.mp4")
-        self.writer, self.size, self.last, self.next_index, self.resized = None, None, None, 0, 0
+    def __init__(self, target: Path, fps: float, segment_frames: int | None = None):
+        self.target, self.fps, self.segment_frames = target, fps, segment_frames
+        self.writer, self.part, self.in_part, self.parts = None, None, 0, []
+        self.size, self.last, self.next_index, self.resized = None, None, 0, 0
 
     def write(self, rgb: np.ndarray, index: int) -> None:
         bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-        if self.writer is None:
-            self.size = (bgr.shape[1], bgr.shape[0])
-            self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, self.size)
-            self.next_index = index
+        if self.size is None:
+            self.size, self.next_index = (bgr.shape[1], bgr.shape[0]), index
         elif (bgr.shape[1], bgr.shape[0]) != self.size:
             bgr = cv2.resize(bgr, self.size, interpolation=cv2.INTER_AREA)
             self.resized += 1
         while self.last is not None and self.next_index < index:  # unreadable frames in between: hold the last
-            self.writer.write(self.last)
+            self._put(self.last)
             self.next_index += 1
-        self.writer.write(bgr)
+        self._put(bgr)
         self.last, self.next_index = bgr, index + 1
+
+    def _put(self, bgr: np.ndarray) -> None:
+        if self.writer is not None and self.segment_frames and self.in_part >= self.segment_frames:
+            self._finish()
+        if self.writer is None:
+            self.part = self.target
+            if self.segment_frames is not None:
+                self.part = unused_path(self.target.parent, self.target.stem, ".mp4", time.localtime())
+            self.writer = cv2.VideoWriter(str(self._tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, self.size)
+            self.in_part = 0
+        self.writer.write(bgr)
+        self.in_part += 1
+
+    @property
+    def _tmp(self) -> Path:
+        return self.part.with_name(f".{self.part.stem}.tmp.mp4")
+
+    def _finish(self) -> None:
+        self.writer.release()
+        os.replace(self._tmp, self.part)
+        self.parts.append(self.part)
+        self.writer = None
 
     def close(self) -> None:
         if self.writer is None:
             return
-        self.writer.release()
-        os.replace(self.tmp, self.target)
+        self._finish()
         if self.resized:
             log.warning("%s: %d frames differ in size from the first; resized to %dx%d in the video", self.target,
                         self.resized, *self.size)  # fmt: skip
 
     def discard(self) -> None:
+        """Leave out the file being written; segments already finished stay, complete."""
         if self.writer is not None:
             self.writer.release()
-            self.tmp.unlink(missing_ok=True)
+            self._tmp.unlink(missing_ok=True)
+            self.writer = None
+
+
+def unused_path(folder: Path, stem: str, suffix: str, when: time.struct_time) -> Path:
+    """FOLDER/<stem>_<when as YYYYmmdd-HHMMSS><suffix>, with -1, -2 ... added where that name is taken (a stream
+    restarted within the second): a live run never writes over an earlier run's files."""
+    base = f"{stem}_{time.strftime('%Y%m%d-%H%M%S', when)}"
+    path, n = folder / f"{base}{suffix}", 0
+    while path.exists():
+        n += 1
+        path = folder / f"{base}-{n}{suffix}"
+    return path
+
+
+class _FrameLog:
+    """A live stream's people per frame as JSON Lines, one line per frame, written and flushed as each frame is done:
+    memory stays flat however long the stream runs, `tail -f` follows it, and a run killed outright keeps every line
+    written before."""
+
+    def __init__(self, folder: Path, stem: str):
+        self.path = unused_path(folder, stem, ".frames.jsonl", time.localtime())
+        self.file = self.path.open("x", encoding="utf-8")
+
+    def append(self, record: dict) -> None:
+        self.file.write(json.dumps(record, sort_keys=True) + "\n")
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _people(estimator, img: np.ndarray, boxes: np.ndarray | None, box_score_thr: float | None,
@@ -254,12 +319,17 @@ def _natural_key(path: Path) -> list:
 
 
 def _infer_video(estimator, video: VideoFrames, out: Path, score_thr: float, progress: bool, tracker: PoseTracker,
-                 given: dict[str, np.ndarray] | None = None, box_score_thr: float | None = None) -> dict:  # fmt: skip
+                 given: dict[str, np.ndarray] | None = None, box_score_thr: float | None = None,
+                 segment_s: float | None = None) -> dict:  # fmt: skip
     """Poses on every frame `video` hands out (a live one's newest); OUT/<stem>.mp4 holds each drawn frame over
     those dropped. `given`: read_boxes()'s boxes by 0-based frame index (a frame they skip has no people), else the
-    estimator's own, kept from `box_score_thr` up when given."""
+    estimator's own, kept from `box_score_thr` up when given. `segment_s` (a live source): write as it goes, the
+    video in segments that long (the module's docstring)."""
     source, target = video.name, out / f"{video.stem}.mp4"
-    clip, frames, interrupted = _ClipWriter(target, video.fps), [], False
+    streaming = segment_s is not None
+    clip = _ClipWriter(target, video.fps, max(1, round(segment_s * video.fps)) if streaming else None)
+    frame_log = _FrameLog(out, video.stem) if streaming else None
+    frames, done, found_people, interrupted = [], 0, 0, False
     bar = tqdm(total=video.total, desc="infer video", unit="frame", disable=not progress)
     try:
         for index, rgb in video:
@@ -270,7 +340,12 @@ def _infer_video(estimator, video: VideoFrames, out: Path, score_thr: float, pro
             for p in people:
                 draw_pose(rgb, p, estimator.spec)
             clip.write(rgb, index)
-            frames.append({"frame": index, "people": [_as_result(p, index) for p in people]})
+            record = {"frame": index, "people": [_as_result(p, index) for p in people]}
+            if streaming:  # nothing kept: memory stays flat on an endless stream
+                frame_log.append({**record, "time": round(time.time(), 3)})
+            else:
+                frames.append(record)
+            done, found_people = done + 1, found_people + len(people)
             bar.update(1)
     except KeyboardInterrupt:  # Ctrl-C on a long video: finish the files of the frames already done, then stop
         interrupted = True
@@ -280,22 +355,32 @@ def _infer_video(estimator, video: VideoFrames, out: Path, score_thr: float, pro
     finally:
         bar.close()
         video.close()
-    if not frames:
+        if frame_log is not None:
+            frame_log.close()
+    if not done:
         clip.discard()
+        if frame_log is not None:
+            frame_log.path.unlink(missing_ok=True)
         if interrupted:
             raise KeyboardInterrupt
         raise ValueError(f"{source}: no frames could be read")
     clip.close()
-    write_json(out / f"{video.stem}.frames.json", frames)
+    if not streaming:
+        write_json(out / f"{video.stem}.frames.json", frames)
+    results = frame_log.path if streaming else out / f"{video.stem}.frames.json"
     if interrupted:
-        log.warning("%s: interrupted; wrote the first %d frames to %s and its frames.json", source, len(frames), target)
+        log.warning("%s: interrupted; wrote the first %d frames to %s and %s", source, done,
+                    ", ".join(str(p) for p in clip.parts), results)  # fmt: skip
         raise KeyboardInterrupt
-    summary = {"frames": len(frames), "people": sum(len(f["people"]) for f in frames), "tracks": tracker.next_id,
-               "video": str(target)}  # fmt: skip
+    summary = {"frames": done, "people": found_people, "tracks": tracker.next_id}
+    if streaming:
+        summary |= {"video": f"{len(clip.parts)} segment(s), {clip.parts[0].name} ...", "frames_log": str(results)}
+    else:
+        summary["video"] = str(target)
     if video.live:
         summary["dropped"] = video.dropped
         if video.dropped:
             log.warning("%s: the model kept up with %d of %d frames; the %d stale frames in between were dropped to "
-                        "stay current (--every-frame reads them all)", source, len(frames),
-                        len(frames) + video.dropped, video.dropped)  # fmt: skip
+                        "stay current (--every-frame reads them all)", source, done,
+                        done + video.dropped, video.dropped)  # fmt: skip
     return summary
