@@ -1,22 +1,25 @@
-"""What a deployment pays before its first pose: wall time from a fresh interpreter to the first person predicted,
-and the process's peak resident memory (VmHWM; ru_maxrss would carry this script's own peak over into the child),
-for the bundled model served four ways, each in its own child process:
+"""What a deployment pays: wall time from a fresh interpreter to the first person predicted, the process's peak
+resident memory (VmHWM; ru_maxrss would carry this script's own peak over into the child), and the steady time per
+person after, for the bundled model served five ways and MoveNet, each in its own child process:
 
 - "safetensors, exported at load": `lqpose.load(COPY.safetensors)`, a copy of the bundled weights: torch builds the
   student and exports it to ONNX at load, then ONNX Runtime runs it (what `lqpose.load()` did before the bundle
   shipped its ONNX export, and what any other checkpoint still does on a CPU);
+- "a dynamic-batch export": the bundle exported with a variable batch axis (`lqpose export --dynamic-batch`; what
+  every export was before 2026-12-05), run a whole batch per call; every other way runs the batch-1 graph, crop
+  by crop;
 - "the shipped .onnx, torch imported": `lqpose.load()` in a process that has imported torch, as every ONNX load
   did before the ONNX path stopped importing it;
 - "the shipped .onnx, torch installed": `lqpose.load()` as it runs now (`lqpose infer`, `lqpose demo`);
 - "the shipped .onnx, no torch": the same where torch cannot be imported at all (a deployment with numpy, OpenCV
   and onnxruntime only);
 - "MoveNet Lightning (int8)": the issue's reference peer, its .tflite through ai-edge-litert (lqpose's MoveNet
-  adapter: a square crop of the same person, one pass), when the file lies in ../shared/data and the runtime is
-  installed; its steady time is per call on the same crop, as lqpose's is.
+  adapter: a square crop of each person, one pass), when the file lies in ../shared/data and the runtime is
+  installed.
 
-Rounds are interleaved (every way once per round), so a load spike hits them alike; the table prints medians and the
-ratios to the torch-free way, and the steady per-person time of each way (flip test, one person per call, the
-astronaut photo as one person), which should not differ: the same ONNX graph runs in all four.
+Steady times: the astronaut photo as one person per call, and as 16 people per call (a 4x4 grid of boxes; MoveNet
+takes them one after another), flip test for lqpose. Rounds are interleaved (every way once per round), so a load
+spike hits them alike; the table prints medians and the ratios to the torch-free way.
 
     python benchmarks/deploy_footprint.py --rounds 5
 """
@@ -53,6 +56,7 @@ import numpy as np
 import lqpose
 from skimage.data import astronaut
 image = np.ascontiguousarray(astronaut())
+grid = [[x, y, 128, 128] for y in range(0, 512, 128) for x in range(0, 512, 128)]  # 16 people per call
 model = lqpose.load(MODEL)
 model(image)
 first = time.perf_counter()
@@ -60,7 +64,11 @@ t = time.perf_counter()
 for _ in range(CALLS):
     model(image)
 steady = (time.perf_counter() - t) / CALLS * 1000
-print(json.dumps({"first_done": first, "steady_ms": steady,
+t = time.perf_counter()
+for _ in range(max(1, CALLS // 16)):
+    model(image, boxes=grid)
+steady16 = (time.perf_counter() - t) / (16 * max(1, CALLS // 16)) * 1000
+print(json.dumps({"first_done": first, "steady_ms": steady, "steady16_ms": steady16,
                   "peak_mib": int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read())[1]) / 1024,
                   "torch": "torch" in sys.modules}))
 """
@@ -73,14 +81,21 @@ from skimage.data import astronaut
 from lqpose.bench.peers import MoveNetPeer, square_crop
 image = np.ascontiguousarray(astronaut())
 model = MoveNetPeer(MODEL)
-crop = lambda: square_crop(image, (0, 0, image.shape[1], image.shape[0]))[0]  # as the benchmark crops each call
-model.coco17(crop())
+grid = [[x, y, 128, 128] for y in range(0, 512, 128) for x in range(0, 512, 128)]  # 16 people, one after another
+crop = lambda box: square_crop(image, box)[0]  # as the benchmark crops each person
+whole = (0, 0, image.shape[1], image.shape[0])
+model.coco17(crop(whole))
 first = time.perf_counter()
 t = time.perf_counter()
 for _ in range(CALLS):
-    model.coco17(crop())
+    model.coco17(crop(whole))
 steady = (time.perf_counter() - t) / CALLS * 1000
-print(json.dumps({"first_done": first, "steady_ms": steady,
+t = time.perf_counter()
+for _ in range(max(1, CALLS // 16)):
+    for box in grid:
+        model.coco17(crop(box))
+steady16 = (time.perf_counter() - t) / (16 * max(1, CALLS // 16)) * 1000
+print(json.dumps({"first_done": first, "steady_ms": steady, "steady16_ms": steady16,
                   "peak_mib": int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read())[1]) / 1024,
                   "torch": "torch" in sys.modules}))
 """
@@ -105,12 +120,15 @@ def main() -> None:
     args = ap.parse_args()
 
     from lqpose.bundle import DEFAULT_MODEL
+    from lqpose.export import export_onnx
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "bundle.safetensors"  # not the bundled path, which loads the shipped ONNX instead
         shutil.copyfile(DEFAULT_MODEL, copy)
+        dynamic = export_onnx(DEFAULT_MODEL, Path(tmp) / "dynamic.onnx", dynamic_batch=True)
         ways = {
             "safetensors, exported at load": ("", str(copy)),
+            "a dynamic-batch export, torch installed": ("", str(dynamic)),
             "the shipped .onnx, torch imported": ("import torch\n", "default"),
             "the shipped .onnx, torch installed": ("", "default"),
             "the shipped .onnx, no torch": (NO_TORCH, "default"),
@@ -134,15 +152,18 @@ def main() -> None:
 
     base = "the shipped .onnx, no torch"
     print(f"Median of {args.rounds} interleaved rounds, one fresh process per way and round; the bundled model,")
-    print("flip test, one person per call.\n")
-    print("| way | torch loaded | start to first pose (s) | × no torch | peak memory (MiB) | × no torch | ms/person |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("flip test; steady time per person with 1 and with 16 people per call (lqpose's crops in one call,")
+    print("MoveNet's one after another).\n")
+    print("| way | torch loaded | start to first pose (s) | × no torch | peak memory (MiB) | × no torch | ms/person, 1 "
+          "| ms/person, 16 |")  # fmt: skip
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in names:
         loaded = {x["torch"] for x in runs[name]}
         torch_loaded = "mixed" if len(loaded) > 1 else "yes" if loaded.pop() else "no"
         first, peak = med(name, "to_first_s"), med(name, "peak_mib")
         print(f"| {name} | {torch_loaded} | {first:.2f} | {first / med(base, 'to_first_s'):.2f} | {peak:.0f} | "
-              f"{peak / med(base, 'peak_mib'):.2f} | {med(name, 'steady_ms'):.2f} |")  # fmt: skip
+              f"{peak / med(base, 'peak_mib'):.2f} | {med(name, 'steady_ms'):.2f} | "
+              f"{med(name, 'steady16_ms'):.2f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

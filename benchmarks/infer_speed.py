@@ -2,7 +2,8 @@
 BatchNorm folded into the convolutions, folded + channels-last weights, the same with the 1x1 convolutions run as
 matrix products (what `lqpose.load(runtime="torch")` runs), that with auto-gain toggled (`lqpose export --input-norm
 gain|imagenet`: off for the bundle, which has it, on for others), the same through torch.compile
-(`lqpose.load(compile=True)`) and ONNX Runtime, at batch 1 and 16, and the last three again with the flip test
+(`lqpose.load(compile=True)`) and ONNX Runtime (the batch-1 graph `lqpose export` writes, run crop by crop, and a
+dynamic-batch one, run a batch per call), at batch 1 and 16, and the last ones again with the flip test
 (`lqpose.load`'s default and how every accuracy figure was scored: the crops and their mirrors as one batch),
 all timed in the same interleaved rounds
 (a load spike hits every row alike), with MoveNet Lightning (int8, the issue's latency reference, on the results
@@ -39,6 +40,8 @@ COMPILED = "torch.compile of `lqpose.load`'s model"
 FLIP_EAGER = "`lqpose.load` eager, flip test (the default)"  # runtime="torch"; on a CPU the default runs FLIP_ORT
 FLIP_COMPILED = "torch.compile, flip test"
 FLIP_ORT = "ONNX Runtime, flip test"
+ORT_DYNAMIC = "ONNX Runtime, dynamic-batch graph (one run per batch)"
+FLIP_ORT_DYNAMIC = "ONNX Runtime, dynamic-batch graph, flip test"
 
 
 def per_person_ms(fn, batch: int, repeats: int) -> float:
@@ -95,8 +98,10 @@ def main() -> None:
     else:
         from lqpose.export import export_onnx
 
-        onnx_path = export_onnx(ckpt, tmp / "s.onnx", dynamic_batch=True)
+        onnx_path = export_onnx(ckpt, tmp / "s.onnx")  # batch 1, as `lqpose export` and `lqpose.load` make it
     ort_model = OnnxPoseModel(onnx_path)
+    # the same student with a dynamic batch axis, run a whole batch per call: what lqpose exported before 2026-12-05
+    ort_dynamic = OnnxPoseModel(export_onnx(ckpt, tmp / "s_dynamic.onnx", dynamic_batch=True))
     w, h = codec.input_size
     if ort_model.codec.input_size != (w, h):
         raise SystemExit(f"{args.onnx}: input {ort_model.codec.input_size} is not the checkpoint's {(w, h)}")
@@ -126,10 +131,12 @@ def main() -> None:
         "torch eager, folded + channels-last + 1x1 as matmul (`lqpose.load`)": lambda x: prepared(torch.from_numpy(x)),
         f"the same, input_norm {other_norm}": lambda x: toggled(torch.from_numpy(x)),
         COMPILED: lambda x: compiled(torch.from_numpy(x)),
-        "ONNX Runtime": lambda x: ort_model.forward_with_quality(torch.from_numpy(x)),
+        "ONNX Runtime": lambda x: ort_model.forward_with_quality(x),
+        ORT_DYNAMIC: lambda x: ort_dynamic.forward_with_quality(x),
         FLIP_EAGER: lambda x: predict_heatmaps(prepared, torch.from_numpy(x), spec, True),
         FLIP_COMPILED: lambda x: predict_heatmaps(compiled_flip, torch.from_numpy(x), spec, True),
         FLIP_ORT: lambda x: predict_heatmaps(ort_model, torch.from_numpy(x), spec, True),
+        FLIP_ORT_DYNAMIC: lambda x: predict_heatmaps(ort_dynamic, torch.from_numpy(x), spec, True),
     }
     timers = {}
     for b in (1, 16):

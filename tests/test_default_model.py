@@ -43,6 +43,7 @@ def test_the_shipped_onnx_is_the_bundled_model_and_what_load_runs(monkeypatch):
     from lqpose.onnx_model import OnnxPoseModel
 
     shipped = OnnxPoseModel(DEFAULT_ONNX)
+    assert shipped.fixed_batch == 1  # run crop by crop: faster in ONNX Runtime than a dynamic batch (export_onnx)
     torch_model, spec, codec = load_student_checkpoint(DEFAULT_MODEL)
     assert shipped.spec.names == spec.names and shipped.codec == codec
     assert shipped.info == load_safetensors_student(DEFAULT_MODEL)["info"]

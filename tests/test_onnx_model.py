@@ -109,3 +109,19 @@ def test_predict_arrays_flip_test_is_the_mean_with_the_mirror(bundle_onnx, astro
     np.testing.assert_allclose(quality, 0.5 * (q + q_m), atol=1e-6)
     one, _ = predict_arrays(model, x, model.spec, flip_test=False)
     np.testing.assert_array_equal(one, plain)
+
+
+def test_the_batch_1_graph_runs_a_batch_crop_by_crop_as_the_dynamic_one_does(bundle_onnx, astronaut, tmp_path):
+    """`lqpose export` writes a batch-1 graph (ONNX Runtime runs it faster, export_onnx); a call with many crops runs
+    them one by one and must give what one run of a dynamic-batch graph gives."""
+    from lqpose.data.transforms import crop_person
+
+    fixed = OnnxPoseModel(bundle_onnx)
+    dynamic = OnnxPoseModel(export_onnx("default", tmp_path / "dynamic.onnx", dynamic_batch=True))
+    assert fixed.fixed_batch == 1 and dynamic.fixed_batch is None
+    boxes = ([100, 20, 200, 300], [0, 0, 512, 512], [300, 100, 150, 300])
+    x = np.stack([crop_person(astronaut, box, fixed.codec.input_size)[0] for box in boxes])
+    (a, qa), (b, qb) = fixed.forward_with_quality(x), dynamic.forward_with_quality(x)
+    assert a.shape == b.shape == (3, 14, 64, 48) and qa.shape == qb.shape
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    np.testing.assert_allclose(qa, qb, atol=1e-6)

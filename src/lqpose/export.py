@@ -34,11 +34,16 @@ class OnnxExportError(RuntimeError):
 
 
 def export_onnx(
-    checkpoint: str | Path, out: str | Path, opset: int = 17, dynamic_batch: bool = True, info: dict | None = None
+    checkpoint: str | Path, out: str | Path, opset: int = 17, dynamic_batch: bool = False, info: dict | None = None
 ) -> Path:
     """Export a training or deployable checkpoint's student to ONNX (legacy exporter: exact opset graphs). A
     .safetensors source's info (training data, licence) travels into the file's metadata, `info` overriding it key by
-    key, as `export_safetensors` keeps it."""
+    key, as `export_safetensors` keeps it.
+    The graph takes one crop per run unless `dynamic_batch`: ONNX Runtime plans a fixed shape better, so on this
+    project's CPU the batch-1 graph, run crop by crop, beat the dynamic one run a batch per call (flip test, ms per
+    person: 6.6 against 8.8 with 16 people per call, 6.7-7.3 against 7.4 with one; peak memory 176 against 475 MiB;
+    benchmarks/deploy_footprint.py). `OnnxPoseModel` runs either; runtimes that batch (TensorRT) want the dynamic
+    one."""
     model, spec, codec = load_student_checkpoint(checkpoint)
     info = {**safetensors_info(checkpoint), **(info or {})}
     net = _Deployable(model).eval()
@@ -125,6 +130,6 @@ def onnx_model_for(checkpoint: str | Path) -> OnnxPoseModel:
     exported to a temporary folder, read into an ONNX Runtime session, and the folder removed; the session keeps
     the graph in memory."""
     with tempfile.TemporaryDirectory(prefix="lqpose-onnx-") as tmp:
-        model = OnnxPoseModel(export_onnx(checkpoint, Path(tmp) / "student.onnx", dynamic_batch=True))
+        model = OnnxPoseModel(export_onnx(checkpoint, Path(tmp) / "student.onnx"))
     model.name = Path(checkpoint).stem
     return model
