@@ -256,9 +256,9 @@ def test_infer_on_a_cpu_machine_and_parsing_import_no_torch(tmp_path, astronaut)
     """Without a GPU driver torch can use no GPU, so `lqpose infer` does not import it to ask: the bundled model runs
     from its shipped ONNX export (first pose in ~0.4 s, not ~1.4 s with torch in the process), and building the
     parser (every command, `--help`) stays light too."""
-    from lqpose.cli import GPU_DRIVER_FILES
+    from lqpose.cli import _gpu_driver_possible
 
-    if not sys.platform.startswith("linux") or any(Path(f).exists() for f in GPU_DRIVER_FILES):
+    if _gpu_driver_possible():
         pytest.skip("a GPU driver is present: infer asks torch whether it can use the GPU")
     cv2.imwrite(str(tmp_path / "a.png"), astronaut[..., ::-1])
     code = (
@@ -269,3 +269,23 @@ def test_infer_on_a_cpu_machine_and_parsing_import_no_torch(tmp_path, astronaut)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.splitlines()[-1].split() == ["0", "False", "False"], done.stderr[-1000:]
     assert len(json.loads((tmp_path / "out/results.json").read_text())) == 1
+
+
+def test_a_gpu_is_ruled_out_without_torch_where_the_platform_tells(monkeypatch, tmp_path):
+    import lqpose.cli as cli
+
+    monkeypatch.setattr(cli.sys, "platform", "darwin")
+    assert cli._gpu_driver_possible() is False and cli._default_device() == "cpu"
+    monkeypatch.setattr(cli.sys, "platform", "win32")
+    monkeypatch.setenv("SystemRoot", str(tmp_path))
+    assert cli._gpu_driver_possible() is False
+    (tmp_path / "System32").mkdir()
+    (tmp_path / "System32" / "nvcuda.dll").touch()
+    assert cli._gpu_driver_possible() is True
+    monkeypatch.setattr(cli.sys, "platform", "linux")
+    monkeypatch.setattr(cli, "GPU_DRIVER_FILES", (str(tmp_path / "nvidia-version"),))
+    assert cli._gpu_driver_possible() is False
+    (tmp_path / "nvidia-version").touch()
+    assert cli._gpu_driver_possible() is True
+    monkeypatch.setattr(cli.sys, "platform", "freebsd14")
+    assert cli._gpu_driver_possible() is True  # unknown: ask torch

@@ -299,11 +299,25 @@ def _input_size(text: str) -> tuple[int, int]:
 GPU_DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/dxg", "/dev/kfd")
 
 
+def _gpu_driver_possible() -> bool:
+    """False where torch can see no GPU for certain, told without importing it: macOS (no CUDA), Linux without a GPU
+    driver's files, Windows without NVIDIA's driver library; True where it might."""
+    if sys.platform == "darwin":
+        return False
+    if sys.platform.startswith("linux"):
+        return any(Path(f).exists() for f in GPU_DRIVER_FILES)
+    if sys.platform == "win32":
+        import os
+
+        return (Path(os.environ.get("SystemRoot", r"C:\Windows")) / "System32" / "nvcuda.dll").exists()
+    return True
+
+
 def _default_device() -> str:
-    """cuda where torch sees a GPU, else cpu. On Linux with no GPU driver torch can see none, so it is not imported
+    """cuda where torch sees a GPU, else cpu. Where it can see none (_gpu_driver_possible), torch is not imported
     only to ask: `lqpose infer` on the CPU then runs the bundled ONNX without torch in the process (first pose in
     0.4 s instead of 1.4 s)."""
-    if sys.platform.startswith("linux") and not any(Path(f).exists() for f in GPU_DRIVER_FILES):
+    if not _gpu_driver_possible():
         return "cpu"
     try:
         import torch
