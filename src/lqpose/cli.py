@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -307,8 +308,6 @@ def _gpu_driver_possible() -> bool:
     if sys.platform.startswith("linux"):
         return any(Path(f).exists() for f in GPU_DRIVER_FILES)
     if sys.platform == "win32":
-        import os
-
         return (Path(os.environ.get("SystemRoot", r"C:\Windows")) / "System32" / "nvcuda.dll").exists()
     return True
 
