@@ -179,7 +179,7 @@ def _cmd_infer(args: argparse.Namespace) -> int:
     estimator = load(model, detector=detector, device=device, flip_test=not args.no_flip, runtime=args.runtime)
     summary = infer_path(estimator, args.input, args.out, args.boxes, args.score_thr, smooth=args.smooth,
                          sequence_fps=args.sequence, every_frame=args.every_frame,
-                         segment_minutes=args.segment)  # fmt: skip
+                         segment_minutes=args.segment, draw=not args.json_only)  # fmt: skip
     print(", ".join(f"{k}: {v}" for k, v in summary.items()) + f" -> {args.out}")
     return 0
 
@@ -475,6 +475,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a live stream (camera:N, rtsp://, an http camera): read every frame even when the model is "
                    "slower than the camera, falling further behind (default: take the newest frame, drop the stale "
                    "ones in between and count them)")  # fmt: skip
+    p.add_argument("--json-only", action="store_true",
+                   help="write the results json only: no overlay images, no annotated video (a dataset's poses; a "
+                   "camera watched for its poses alone)")  # fmt: skip
     p.add_argument("--segment", type=float, metavar="MINUTES",
                    help="a live stream: cut its video into files this long (default 10), each playable once the next "
                    "begins; its people go to a .frames.jsonl as they are found, one line per frame")  # fmt: skip

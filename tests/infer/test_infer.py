@@ -282,6 +282,16 @@ def test_infer_cli_on_images_and_video(ckpt, shared_data, clip, tmp_path, capsys
     assert all("raw_keypoints" not in p for f in frames for p in f["people"])  # not smoothed unless asked
     code = main(["infer", str(ckpt), str(tmp_path / "nothing.png"), "--out", str(tmp_path / "x")])
     assert code != 0 and "nothing.png: no such file" in capsys.readouterr().err
+    # --json-only: the same poses, no overlays and no video
+    assert main(["infer", str(ckpt), str(coco), "--out", str(tmp_path / "img_json"), "--detector", yolox,
+                 "--json-only"]) == 0  # fmt: skip
+    assert json.loads((tmp_path / "img_json/results.json").read_text()) == results
+    assert main(["infer", str(ckpt), str(clip), "--out", str(tmp_path / "vid_json"), "--detector", yolox,
+                 "--json-only"]) == 0  # fmt: skip
+    assert json.loads((tmp_path / "vid_json/clip.frames.json").read_text()) == frames
+    assert "video" not in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "img_json").iterdir()) == ["images.json", "results.json"]
+    assert sorted(p.name for p in (tmp_path / "vid_json").iterdir()) == ["clip.frames.json"]
 
 
 def test_infer_cli_smooths_video_keypoints_when_asked(ckpt, shared_data, clip, tmp_path, capsys):

@@ -85,7 +85,7 @@ def _as_result(person: dict, image_id: int) -> dict:
 
 def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None = None, score_thr: float = 0.0,
                progress: bool = True, smooth: bool | dict = False, sequence_fps: float | None = None,
-               every_frame: bool = False, segment_minutes: float | None = None) -> dict:  # fmt: skip
+               every_frame: bool = False, segment_minutes: float | None = None, draw: bool = True) -> dict:  # fmt: skip
     """Run `estimator` (lqpose.api.PoseEstimator) on `source`: an image, a folder of images, a video file, a URL
     or 'camera:N' (streams run until they end or Ctrl-C); returns a summary. `sequence_fps`: the folder's images
     are the frames of one clip (PoseTrack-style frame folders) taken at this rate, in natural name order
@@ -98,7 +98,8 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     (is_live_source) is read in its own thread and only its newest frame is taken, so the output stays current when
     the model is slower than the camera; `every_frame` reads every frame instead, however far behind it falls. A live
     source's output is written as it goes (the module's docstring), its video in segments of `segment_minutes`
-    (default SEGMENT_MINUTES)."""
+    (default SEGMENT_MINUTES). `draw=False` writes the json only: no overlays, no video (a whole dataset's poses, or
+    a camera watched for its poses alone)."""
     stream = stream_source(source) if isinstance(source, str) else None
     tracking = sequence_fps is not None or stream is not None or is_video_file(source)
     detector = getattr(estimator, "detector", None)
@@ -117,7 +118,7 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     segment_s = 60 * (SEGMENT_MINUTES if segment_minutes is None else segment_minutes) if live_source else None
     live = live_source and not every_frame
     return _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
-                       new_track_score, low, live, segment_s)  # fmt: skip
+                       new_track_score, low, live, segment_s, draw)  # fmt: skip
 
 
 LOW_BOX_SCORE = 0.1  # ByteTrack's floor: a box this sure may continue a track, not start one
@@ -126,7 +127,7 @@ SEGMENT_MINUTES = 10.0  # a live stream's video is cut into files this long, eac
 
 def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
                 new_track_score: float, box_score_thr: float | None, live: bool,
-                segment_s: float | None) -> dict:  # fmt: skip
+                segment_s: float | None, draw: bool) -> dict:  # fmt: skip
     out = Path(out)
     if sequence_fps is not None and (stream is not None or (Path(source).exists() and not Path(source).is_dir())):
         raise ValueError(f"{redact_url(str(source))}: a sequence is a folder of frames (videos are tracked anyway)")
@@ -137,7 +138,7 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
         out.mkdir(parents=True, exist_ok=True)
         return _infer_video(estimator, VideoFrames(source, live), out, score_thr, progress,
                             PoseTracker(smooth=smooth, new_track_score=new_track_score), given,
-                            box_score_thr, segment_s)  # fmt: skip
+                            box_score_thr, segment_s, draw)  # fmt: skip
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
@@ -145,7 +146,7 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
     if is_video_file(source):
         return _infer_video(estimator, VideoFrames(source, live=False), out, score_thr, progress,
                             PoseTracker(smooth=smooth, new_track_score=new_track_score), given,
-                            box_score_thr)  # fmt: skip
+                            box_score_thr, draw=draw)  # fmt: skip
     if smooth and sequence_fps is None:
         raise ValueError(f"{source}: smoothing follows people over time: give a video, or a folder of frames "
                          "with --sequence")  # fmt: skip
@@ -153,7 +154,7 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
     if not files:
         raise ValueError(f"{source}: no images")
     tracker = PoseTracker(smooth=smooth, new_track_score=new_track_score) if sequence_fps else None
-    clip = _ClipWriter(out / f"{source.name}.mp4", sequence_fps) if sequence_fps else None
+    clip = _ClipWriter(out / f"{source.name}.mp4", sequence_fps) if sequence_fps and draw else None
     results, images, skipped, unboxed = [], [], {}, 0
     try:
         for image_id, path, img in read_images(files, skipped, "infer", progress, upright=True):
@@ -171,12 +172,13 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
                 continue
             if tracker is not None:  # a skipped (unreadable) frame still counts as time passing
                 people = tracker.update(people, image_id, sequence_fps)
-            overlay = img.copy()
-            for p in people:
-                draw_pose(overlay, p, estimator.spec)
-            write_image(out / "overlays" / f"{path.stem}.png", overlay)
-            if clip is not None:
-                clip.write(overlay, image_id)
+            if draw:
+                overlay = img.copy()
+                for p in people:
+                    draw_pose(overlay, p, estimator.spec)
+                write_image(out / "overlays" / f"{path.stem}.png", overlay)
+                if clip is not None:
+                    clip.write(overlay, image_id)
             results += [_as_result(p, image_id) for p in people]
             image = {"id": image_id, "file_name": path.name, "width": img.shape[1], "height": img.shape[0]}
             orientation = exif_orientation(path)
@@ -205,8 +207,10 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
         log.warning("%s: %d of %d images have no boxes in %s (matched by file stem); they have no people",
                     source, unboxed, len(images), boxes)  # fmt: skip
     summary = {"images": len(images), "people": len(results), "skipped": len(skipped)}
+    if tracker is not None:
+        summary["tracks"] = tracker.next_id
     if clip is not None:
-        summary |= {"tracks": tracker.next_id, "video": str(clip.target)}
+        summary["video"] = str(clip.target)
     return summary
 
 
@@ -320,11 +324,11 @@ def _natural_key(path: Path) -> list:
 
 def _infer_video(estimator, video: VideoFrames, out: Path, score_thr: float, progress: bool, tracker: PoseTracker,
                  given: dict[str, np.ndarray] | None = None, box_score_thr: float | None = None,
-                 segment_s: float | None = None) -> dict:  # fmt: skip
+                 segment_s: float | None = None, draw: bool = True) -> dict:  # fmt: skip
     """Poses on every frame `video` hands out (a live one's newest); OUT/<stem>.mp4 holds each drawn frame over
     those dropped. `given`: read_boxes()'s boxes by 0-based frame index (a frame they skip has no people), else the
     estimator's own, kept from `box_score_thr` up when given. `segment_s` (a live source): write as it goes, the
-    video in segments that long (the module's docstring)."""
+    video in segments that long (the module's docstring). `draw=False`: no video, the json only."""
     source, target = video.name, out / f"{video.stem}.mp4"
     streaming = segment_s is not None
     clip = _ClipWriter(target, video.fps, max(1, round(segment_s * video.fps)) if streaming else None)
@@ -337,9 +341,10 @@ def _infer_video(estimator, video: VideoFrames, out: Path, score_thr: float, pro
             people = _people(estimator, rgb, found, box_score_thr, tracker, index)
             people = [p for p in people if p["score"] >= score_thr]
             people = tracker.update(people, index, video.fps)
-            for p in people:
-                draw_pose(rgb, p, estimator.spec)
-            clip.write(rgb, index)
+            if draw:
+                for p in people:
+                    draw_pose(rgb, p, estimator.spec)
+                clip.write(rgb, index)
             record = {"frame": index, "people": [_as_result(p, index) for p in people]}
             if streaming:  # nothing kept: memory stays flat on an endless stream
                 frame_log.append({**record, "time": round(time.time(), 3)})
@@ -369,14 +374,16 @@ def _infer_video(estimator, video: VideoFrames, out: Path, score_thr: float, pro
         write_json(out / f"{video.stem}.frames.json", frames)
     results = frame_log.path if streaming else out / f"{video.stem}.frames.json"
     if interrupted:
-        log.warning("%s: interrupted; wrote the first %d frames to %s and %s", source, done,
-                    ", ".join(str(p) for p in clip.parts), results)  # fmt: skip
+        log.warning("%s: interrupted; wrote the first %d frames to %s", source, done,
+                    ", ".join(str(p) for p in [*clip.parts, results]))  # fmt: skip
         raise KeyboardInterrupt
     summary = {"frames": done, "people": found_people, "tracks": tracker.next_id}
-    if streaming:
-        summary |= {"video": f"{len(clip.parts)} segment(s), {clip.parts[0].name} ...", "frames_log": str(results)}
-    else:
+    if streaming and draw:
+        summary["video"] = f"{len(clip.parts)} segment(s), {clip.parts[0].name} ..."
+    elif draw:
         summary["video"] = str(target)
+    if streaming:
+        summary["frames_log"] = str(results)
     if video.live:
         summary["dropped"] = video.dropped
         if video.dropped:
