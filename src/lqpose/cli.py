@@ -380,7 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="score a checkpoint or outside predictions on an annotated set")
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--checkpoint", help="lqpose training checkpoint")
+    src.add_argument(
+        "--checkpoint", help="a training checkpoint, student.pt, .safetensors, .onnx export or 'default' (bundled)"
+    )
     src.add_argument("--predictions", help="COCO-format keypoint results json from any source")
     p.add_argument("--ann", required=True, help="annotation file (COCO-style json or MPII json)")
     p.add_argument("--images", help="image folder (default: the annotation file's folder)")

@@ -133,8 +133,8 @@ def run_eval(
     seed: int = 0,
     device: str = "cpu",
 ) -> dict:
-    """`lqpose eval`: predict with a checkpoint (or read outside predictions) and score against `gt`.
-    Writes OUT/results.json and OUT/metrics.json."""
+    """`lqpose eval`: predict with a checkpoint, a .safetensors or an exported .onnx (or read outside predictions)
+    and score against `gt`. Writes OUT/results.json and OUT/metrics.json."""
     from ..data.readers import read_detections
     from .checkpoint import load_student_checkpoint
 
@@ -146,7 +146,13 @@ def run_eval(
     if predictions is not None:
         results = read_results(predictions)
     else:
-        model, spec, codec = load_student_checkpoint(checkpoint, device, for_inference=True)
+        if Path(checkpoint).suffix == ".onnx":  # an export scored as exported, in ONNX Runtime on the CPU
+            from ..onnx_model import OnnxPoseModel
+
+            model = OnnxPoseModel(checkpoint)
+            spec, codec = model.spec, model.codec
+        else:
+            model, spec, codec = load_student_checkpoint(checkpoint, device, for_inference=True)
         if spec.names != gt.spec.names:  # e.g. the bundled CrowdPose-14 model on COCO: score the joints both name
             shared = [gt.spec.names[j] for _, j in joint_mapping(spec, gt.spec)]
             if len(shared) < 0.5 * gt.spec.num_keypoints:
