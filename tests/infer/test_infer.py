@@ -256,6 +256,39 @@ def test_yolox_finds_the_pedestrians_of_the_cctv_video(shared_data, clip):
     assert (boxes[:, 3] > 30).all() and (boxes[:, 3] < 300).all()  # pedestrians 60-100 px tall here
 
 
+def _fake_yolox(path, size: int, rows: int):
+    """A YOLOX-shaped ONNX file: input (1, 3, size, size), raw grid output (1, rows, 85) that ignores the image and
+    holds one person in the stride-8 cell (10, 20): centre (84, 164), 80 x 80 px, objectness 0.9 x class 0.9."""
+    out = torch.zeros(1, rows, 85)
+    out[0, 20 * (size // 8) + 10, :6] = torch.tensor([0.5, 0.5, np.log(10.0), np.log(10.0), 0.9, 0.9])
+
+    class Head(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("out", out)
+
+        def forward(self, x):
+            return self.out + 0 * x.mean()
+
+    torch.onnx.export(Head(), (torch.zeros(1, 3, size, size),), str(path), opset_version=17, dynamo=False,
+                      input_names=["images"], output_names=["output"])  # fmt: skip
+    return path
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the legacy exporter, chosen on purpose (export.py)
+def test_yolox_reads_its_input_size_from_the_file(tmp_path):
+    """The official YOLOX-s/m/l/x exports take 640x640, nano and tiny 416x416: the size comes from the file, and a
+    file whose output is not the raw grid for its input is a one-line error, not a shape error mid-run."""
+    det = YoloxDetector(_fake_yolox(tmp_path / "yolox_s.onnx", 640, 8400))
+    assert (det.h, det.w) == (640, 640)
+    np.testing.assert_allclose(det(np.zeros((640, 640, 3), np.uint8)), [[44, 124, 80, 80, 0.81]], rtol=1e-5)
+    wide = det(np.zeros((640, 1280, 3), np.uint8))  # letterboxed at half scale: the box doubles back
+    np.testing.assert_allclose(wide, [[88, 248, 160, 160, 0.81]], rtol=1e-5)
+    assert det(np.zeros((1, 900, 3), np.uint8)).shape[1] == 5  # a 1-px-high strip still letterboxes
+    with pytest.raises(ValueError, match=r"bad\.onnx: outputs 3549 x 85, not YOLOX's raw grid for a 640x640 input"):
+        YoloxDetector(_fake_yolox(tmp_path / "bad.onnx", 640, 3549))
+
+
 def test_detector_names(shared_data):
     assert isinstance(build_detector("whole"), WholeImage)
     assert isinstance(build_detector("hog"), HogDetector)

@@ -53,8 +53,9 @@ class HogDetector:
 
 
 class YoloxDetector:
-    """YOLOX (Megvii) person detector on ONNX Runtime: 416x416 letterbox (pad 114), BGR 0-255, raw grid
-    outputs decoded with strides 8/16/32; score = objectness x person class."""
+    """YOLOX (Megvii) person detector on ONNX Runtime: letterbox (pad 114) to the model's input size, BGR 0-255, raw
+    grid outputs decoded with strides 8/16/32; score = objectness x person class. The input size is read from the
+    file, so the official exports all run: nano and tiny at 416x416, s/m/l/x at 640x640."""
 
     name = "yolox"
 
@@ -66,25 +67,35 @@ class YoloxDetector:
             raise FileNotFoundError(
                 f"{path}: no such YOLOX ONNX file (e.g. ../shared/data/models/yolox/yolox_nano.onnx)"
             )
-        self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        self.score_thr, self.nms_thr, self.size = score_thr, nms_thr, size
+        try:
+            self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own pybind error types
+            raise ValueError(f"{path}: not a readable ONNX model ({type(e).__name__})") from None
+        shape = self.session.get_inputs()[0].shape  # (1, 3, H, W); `size` only where the file leaves them open
+        self.h, self.w = (int(d) if isinstance(d, int) else size for d in shape[2:4])
+        self.score_thr, self.nms_thr = score_thr, nms_thr
         grids, strides = [], []
         for s in (8, 16, 32):
-            n = size // s
-            yy, xx = np.mgrid[0:n, 0:n]
+            yy, xx = np.mgrid[0 : self.h // s, 0 : self.w // s]
             grids.append(np.stack([xx.ravel(), yy.ravel()], 1))
-            strides.append(np.full((n * n, 1), s))
+            strides.append(np.full((xx.size, 1), s))
         self.grid = np.concatenate(grids).astype(np.float32)
         self.stride = np.concatenate(strides).astype(np.float32)
+        rows, cols = self.session.get_outputs()[0].shape[1:3]
+        if isinstance(rows, int) and rows != len(self.grid) or isinstance(cols, int) and cols < 6:
+            raise ValueError(f"{path}: outputs {rows} x {cols}, not YOLOX's raw grid for a {self.w}x{self.h} input "
+                             f"({len(self.grid)} x 5 + classes); export it with decode_in_inference off")  # fmt: skip
 
     def __call__(self, img: np.ndarray, score_thr: float | None = None) -> np.ndarray:
         """Boxes scoring `score_thr` or more (default: the detector's own `score_thr`), after NMS."""
         score_thr = self.score_thr if score_thr is None else score_thr
         h, w = img.shape[:2]
-        r = min(self.size / h, self.size / w)
-        canvas = np.full((self.size, self.size, 3), 114, np.uint8)
+        r = min(self.h / h, self.w / w)
+        canvas = np.full((self.h, self.w, 3), 114, np.uint8)
         resized = cv2.resize(
-            cv2.cvtColor(img, cv2.COLOR_RGB2BGR), (int(w * r), int(h * r)), interpolation=cv2.INTER_LINEAR
+            cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
+            (max(1, int(w * r)), max(1, int(h * r))),
+            interpolation=cv2.INTER_LINEAR,
         )
         canvas[: resized.shape[0], : resized.shape[1]] = resized
         x = canvas.transpose(2, 0, 1)[None].astype(np.float32)
