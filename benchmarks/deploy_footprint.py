@@ -119,7 +119,7 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=100, help="steady-state calls per child after the first")
     args = ap.parse_args()
 
-    from lqpose.bundle import DEFAULT_MODEL
+    from lqpose.model_files import DEFAULT_MODEL
     from lqpose.export import export_onnx
 
     with tempfile.TemporaryDirectory() as tmp:

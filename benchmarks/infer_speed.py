@@ -55,7 +55,7 @@ def per_person_ms(fn, batch: int, repeats: int) -> float:
 def student_checkpoint(model_arg: str, size: tuple[int, int], tmp: Path) -> Path:
     """A checkpoint path for the student to time (the bundled model, a user checkpoint, or a fresh one)."""
     if model_arg != "fresh":
-        from lqpose.bundle import resolve_model_path
+        from lqpose.model_files import resolve_model_path
 
         return resolve_model_path(model_arg)
     kp = {"name": "coco", "names": list(COCO17.names), "skeleton": [list(p) for p in COCO17.skeleton]}

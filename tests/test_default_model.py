@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import lqpose
-from lqpose.bundle import DEFAULT_MODEL, DEFAULT_ONNX
+from lqpose.model_files import DEFAULT_MODEL, DEFAULT_ONNX
 from lqpose.cli import main
 from lqpose.demo import DEMO_CONDITIONS, DEMO_PHOTOS, HEADER_H, POSE_CELL, astronaut
 
@@ -111,7 +111,7 @@ def test_bench_runs_the_bundle_folded_and_reports_its_size_as_trained():
 
 
 def test_missing_default_model_is_a_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setattr("lqpose.bundle.DEFAULT_MODEL", tmp_path / "gone.safetensors")
+    monkeypatch.setattr("lqpose.model_files.DEFAULT_MODEL", tmp_path / "gone.safetensors")
     with pytest.raises(FileNotFoundError, match="bundled default model is missing"):
         lqpose.load("default")
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .bundle import DEFAULT_MODEL, DEFAULT_ONNX, resolve_model_path
 from .codec import decode_crops
 from .data.transforms import crop_person
+from .model_files import DEFAULT_MODEL, DEFAULT_ONNX, resolve_model_path
 from .onnx_model import OnnxPoseModel, predict_arrays
 
 log = logging.getLogger(__name__)

@@ -230,6 +230,16 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_info(args: argparse.Namespace) -> int:
+    import json
+
+    from .model_files import model_info
+
+    about = model_info(args.model)
+    print(json.dumps(about, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in about.items()))
+    return 0
+
+
 def _cmd_average(args: argparse.Namespace) -> int:
     from .engine.average import average_students, write_average
 
@@ -505,6 +515,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a variable batch size (for runtimes that batch, e.g. TensorRT); ONNX Runtime on a CPU ran "
                    "the default batch-1 graph faster, crop by crop, at every batch size measured")  # fmt: skip
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("info", help="what a model file holds: layout, input size, architecture, licence and data")
+    p.add_argument("model", nargs="?", default="default",
+                   help="'default' (the bundled model), a checkpoint, .safetensors or .onnx")  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print it as JSON")
+    p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("average", help="average the weights of students fine-tuned from one parent (a model soup)")
     p.add_argument("students", nargs="+", help="two or more checkpoints, student.pt or .safetensors, one architecture")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import torch
 
-from .engine.checkpoint import load_student_checkpoint, safetensors_info
+from .engine.checkpoint import load_student_checkpoint
+from .model_files import safetensors_info
 from .onnx_model import OnnxPoseModel
 
 

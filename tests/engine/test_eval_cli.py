@@ -131,7 +131,7 @@ def test_the_bundle_on_coco_is_scored_on_the_joints_it_shares_as_the_results_tab
     results = json.loads((tmp_path / "o/results.json").read_text())
     assert len(results) == 66 and all(len(r["keypoints"]) == 17 * 3 for r in results)
     assert all(r["keypoints"][2] == 0 for r in results)  # the nose, which the model lacks, has score 0
-    from lqpose.bundle import DEFAULT_ONNX  # its ONNX export, scored as exported, reads the same figures
+    from lqpose.model_files import DEFAULT_ONNX  # its ONNX export, scored as exported, reads the same figures
 
     assert main([*argv[:2], str(DEFAULT_ONNX), *argv[3:-1], str(tmp_path / "onnx")]) == 0
     onnx_metrics = json.loads((tmp_path / "onnx/metrics.json").read_text())

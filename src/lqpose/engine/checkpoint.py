@@ -11,8 +11,8 @@ import numpy as np
 import torch
 
 from .. import __version__
-from ..bundle import resolve_model_path
 from ..files import atomic_write_bytes
+from ..model_files import lqpose_metadata, resolve_model_path
 
 
 def rng_state() -> dict:
@@ -65,8 +65,6 @@ def load_checkpoint(path: str | Path) -> dict:
 def load_safetensors_student(path: str | Path) -> dict:
     """A deployable student stored as safetensors (the bundled default model): tensors plus the config and
     keypoint layout as JSON metadata, read back into the checkpoint dict layout."""
-    import json
-
     from safetensors import safe_open
 
     path = Path(path)
@@ -78,25 +76,9 @@ def load_safetensors_student(path: str | Path) -> dict:
             state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open has no items()
     except Exception as e:  # noqa: BLE001 - safetensors raises its own error types
         raise ValueError(f"{path}: not a readable safetensors file ({type(e).__name__})") from None
-    if "lqpose_config" not in meta or "lqpose_keypoints" not in meta:
-        raise ValueError(f"{path}: not an lqpose model (no lqpose_config/lqpose_keypoints metadata)")
-    info = {k[len("lqpose_") :]: json.loads(v) for k, v in meta.items() if k.startswith("lqpose_")}
+    info = lqpose_metadata(meta, path)
     step = info.get("info", {}).get("step")  # an export keeps its step in the info; lift it where checkpoints keep it
     return {"model": state, **info, **({} if step is None else {"step": step}), "deployable": True}
-
-
-def safetensors_info(path: str | Path) -> dict:
-    """The info (training data, licence, metrics) a .safetensors model carries, read from its header alone; {} for
-    other model files, which carry none."""
-    import json
-
-    from safetensors import safe_open
-
-    path = resolve_model_path(path)
-    if path.suffix != ".safetensors":
-        return {}
-    with safe_open(str(path), framework="pt") as f:
-        return json.loads((f.metadata() or {}).get("lqpose_info", "{}"))
 
 
 def load_model_file(path: str | Path) -> dict:
