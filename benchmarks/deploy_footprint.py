@@ -119,8 +119,8 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=100, help="steady-state calls per child after the first")
     args = ap.parse_args()
 
-    from lqpose.model_files import DEFAULT_MODEL
     from lqpose.export import export_onnx
+    from lqpose.model_files import DEFAULT_MODEL
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "bundle.safetensors"  # not the bundled path, which loads the shipped ONNX instead

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import lqpose
-from lqpose.model_files import DEFAULT_MODEL, DEFAULT_ONNX
 from lqpose.cli import main
 from lqpose.demo import DEMO_CONDITIONS, DEMO_PHOTOS, HEADER_H, POSE_CELL, astronaut
+from lqpose.model_files import DEFAULT_MODEL, DEFAULT_ONNX
 
 # PCK@0.2 (12 limb joints, flip test) of the bundled model on LSPET val im09001-im09100, measured when it was
 # bundled: 0.546 (round 26: the round-24 WQ teacher made robust; a YOLOX-nano student at 256x192 with auto-gain and

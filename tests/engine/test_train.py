@@ -158,9 +158,9 @@ def test_init_from_accepts_the_bundled_default_model():
     """Fine-tuning can start from the shipped weights: init_from: default copies every tensor of the bundle."""
     import torch
 
-    from lqpose.model_files import DEFAULT_MODEL
     from lqpose.engine.checkpoint import load_safetensors_student
     from lqpose.engine.train import init_student_from
+    from lqpose.model_files import DEFAULT_MODEL
     from lqpose.models.student import StudentConfig, build_student
 
     bundle = load_safetensors_student(DEFAULT_MODEL)
