@@ -87,7 +87,7 @@ def main() -> None:
         help="the same student already exported (otherwise it is exported here, which needs `onnx`)",
     )
     args = parser.parse_args()
-    from lqpose.export import OnnxPoseModel
+    from lqpose.onnx_model import OnnxPoseModel
 
     tmp = Path(tempfile.mkdtemp())
     ckpt = student_checkpoint(args.model, tuple(args.size), tmp)

@@ -169,7 +169,7 @@ def cost_rows(students: dict[str, CheckpointModel], onnx_dir: Path | None, peers
             except ImportError:
                 print(f"  {onnx}: missing and `onnx` cannot import here; no ONNX Runtime timing for {name}")
         if onnx is not None and onnx.is_file():
-            from lqpose.export import OnnxPoseModel
+            from lqpose.onnx_model import OnnxPoseModel
 
             timers[name, "ort_ms"] = (_as_scored(OnnxPoseModel(onnx), m.spec, flip), list(xs))
         # FLOPs of the folded model: the counter counts convolutions, which the fold leaves as they were

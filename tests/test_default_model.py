@@ -154,7 +154,7 @@ def test_demo_draws_poses_with_the_bundled_model(tmp_path, capsys):
 
 
 def test_export_default_gives_the_bundled_model_as_onnx(tmp_path, capsys):
-    from lqpose.export import OnnxPoseModel
+    from lqpose.onnx_model import OnnxPoseModel
 
     assert main(["export", "default", "--onnx", str(tmp_path / "d.onnx")]) == 0
     onnx_model = OnnxPoseModel(tmp_path / "d.onnx")

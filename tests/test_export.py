@@ -7,9 +7,10 @@ from lqpose.codec import codec_for
 from lqpose.data import read_coco
 from lqpose.data.topdown import TopDownDataset
 from lqpose.engine.checkpoint import load_checkpoint, load_student_checkpoint, save_checkpoint
-from lqpose.export import OnnxPoseModel, export_onnx
+from lqpose.export import export_onnx
 from lqpose.models.ckd import export_student
 from lqpose.models.student import StudentConfig, build_student
+from lqpose.onnx_model import OnnxPoseModel
 
 
 def save_tiny_student(path, **model_config):

@@ -77,7 +77,7 @@ def test_onnx_runtime_path_runs_no_torch_compute(ckpt, tmp_path, astronaut):
 
 
 def test_runtime_onnxruntime_exports_at_load_and_predicts_as_torch(ckpt, astronaut, tmp_path):
-    from lqpose.export import OnnxPoseModel
+    from lqpose.onnx_model import OnnxPoseModel
 
     torch_people = lqpose.load(ckpt, runtime="torch")(astronaut)
     est = lqpose.load(ckpt, runtime="onnxruntime")
@@ -116,7 +116,7 @@ def test_auto_runtime_is_onnx_runtime_on_the_cpu_and_torch_otherwise(ckpt, astro
     """The default `runtime="auto"` serves on the CPU through ONNX Runtime (half eager torch's time per person,
     docs/inference.md), keeps torch where ONNX Runtime does not apply (compile, a GPU), and runs a model the exporter
     cannot trace in torch with a warning instead of failing."""
-    from lqpose.export import OnnxPoseModel
+    from lqpose.onnx_model import OnnxPoseModel
 
     est = lqpose.load(ckpt)
     assert isinstance(est.model, OnnxPoseModel)

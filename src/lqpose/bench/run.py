@@ -77,7 +77,7 @@ class OnnxModel(CheckpointModel):
     """An exported student (lqpose export) run by ONNX Runtime."""
 
     def __init__(self, path: str, flip_test: bool = True, batch_size: int = 32):
-        from ..export import OnnxPoseModel
+        from ..onnx_model import OnnxPoseModel
 
         self.model = OnnxPoseModel(path)
         self.spec, self.codec = self.model.spec, self.model.codec
