@@ -1,4 +1,4 @@
-"""ONNX export of the deployable student, and an ONNX Runtime model that predicts like the torch one.
+"""ONNX and safetensors export of the deployable student (with torch); `lqpose.onnx_model` runs an ONNX export.
 
 The graph takes normalised crops (N, 3, H, W) and returns heatmaps (N, K, H/4, W/4) (and the quality score
 when the student has the head); decoding stays in `lqpose.codec` (numpy), shared with evaluation and
