@@ -197,6 +197,8 @@ def main() -> None:
               f"{rows['ONNX Runtime'][0] / mn:.2f}x in ONNX Runtime (target <= 2x); with the flip test (the "
               f"default, as scored) {rows[FLIP_EAGER][0] / mn:.2f}x eager, {rows[FLIP_COMPILED][0] / mn:.2f}x "
               f"compiled, {rows[FLIP_ORT][0] / mn:.2f}x ONNX Runtime (`lqpose.load`'s runtime on a CPU)")  # fmt: skip
+        print("(ONNX Runtime shares this process with torch, whose OpenMP threads slow it; `lqpose.load` now runs it "
+              "without torch: benchmarks/deploy_footprint.py times it that way, beside MoveNet)")  # fmt: skip
     x1 = torch.from_numpy(student_in[None])
     with torch.inference_mode():  # the op alone: steadier than the difference of two noisy rows
         gain_ms = per_person_ms(lambda: auto_gain(x1), 1, args.repeats * 5)
