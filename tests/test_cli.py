@@ -289,3 +289,5 @@ def test_a_gpu_is_ruled_out_without_torch_where_the_platform_tells(monkeypatch, 
     assert cli._gpu_driver_possible() is True
     monkeypatch.setattr(cli.sys, "platform", "freebsd14")
     assert cli._gpu_driver_possible() is True  # unknown: ask torch
+    # an .onnx model asks ONNX Runtime, not torch: its CUDA provider where onnxruntime-gpu has one, else the CPU
+    assert cli._default_device("runs/x/student.onnx") == "auto"

@@ -126,3 +126,58 @@ def test_the_batch_1_graph_runs_a_batch_crop_by_crop_as_the_dynamic_one_does(bun
     assert a.shape == b.shape == (3, 14, 64, 48) and qa.shape == qb.shape
     np.testing.assert_allclose(a, b, atol=1e-5)
     np.testing.assert_allclose(qa, qb, atol=1e-6)
+
+
+class _Session:
+    """onnxruntime.InferenceSession as onnxruntime-gpu would build it, on a machine without a GPU: it records the
+    providers asked for, runs on the CPU, and reports the CUDA provider as started only when `cuda_starts`."""
+
+    asked: list = []
+    cuda_starts = True
+
+    def __init__(self, path, options=None, providers=None):
+        import onnxruntime as ort
+
+        _Session.asked.append(providers)
+        self.real = ort.capi.onnxruntime_inference_collection.InferenceSession(
+            path, options, providers=["CPUExecutionProvider"]
+        )
+
+    def get_providers(self):
+        started = ["CUDAExecutionProvider"] if _Session.cuda_starts and len(_Session.asked[-1]) > 1 else []
+        return started + ["CPUExecutionProvider"]
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_onnx_runtime_runs_on_the_cuda_provider_asked_for_and_says_when_it_cannot(bundle_onnx, monkeypatch):
+    """device 'cuda[:N]' asks onnxruntime-gpu for its CUDA provider on that GPU and fails in one line where it is
+    missing or does not start (ONNX Runtime alone would log and run on the CPU); 'auto' falls back to the CPU. No
+    GPU here: the session is onnxruntime's, on the CPU, with the providers it was asked for recorded."""
+    import onnxruntime as ort
+
+    cpu_only = ["CPUExecutionProvider"]
+    with pytest.raises(ValueError, match=r"device 'cuda' needs ONNX Runtime's CUDA provider, which this onnxruntime "
+                                         r"lacks \(pip install onnxruntime-gpu"):  # fmt: skip
+        OnnxPoseModel(bundle_onnx, device="cuda")  # this machine's onnxruntime is the CPU build
+    assert OnnxPoseModel(bundle_onnx, device="auto").device == "cpu"
+    with pytest.raises(ValueError, match=r"default.onnx: device 'mps': ONNX Runtime runs on cpu, cuda, cuda:N or auto"):
+        OnnxPoseModel(bundle_onnx, device="mps")
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", *cpu_only])
+    monkeypatch.setattr(ort, "InferenceSession", _Session)
+    _Session.asked.clear()
+    model = OnnxPoseModel(bundle_onnx, device="cuda:1")
+    assert model.device == "cuda:1"
+    assert _Session.asked == [[("CUDAExecutionProvider", {"device_id": 1}), "CPUExecutionProvider"]]
+    assert model.forward_with_quality(np.zeros((1, 3, 256, 192), np.float32))[0].shape == (1, 14, 64, 48)
+    assert OnnxPoseModel(bundle_onnx, device="cpu").device == "cpu" and _Session.asked[-1] == cpu_only
+
+    _Session.cuda_starts = False  # e.g. the CUDA or cuDNN libraries it was built for are missing
+    try:
+        with pytest.raises(ValueError, match=r"CUDA provider did not start on 'cuda' \(are the CUDA and cuDNN"):
+            OnnxPoseModel(bundle_onnx, device="cuda")
+        assert OnnxPoseModel(bundle_onnx, device="auto").device == "cpu"
+    finally:
+        _Session.cuda_starts = True

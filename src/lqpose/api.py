@@ -130,7 +130,10 @@ def load(
     on the CPU, the fastest path measured here (about half eager torch's time per person,
     flip test included, with the same keypoints to 0.01 px; docs/inference.md). "torch" keeps the torch module
     (`.model`), e.g. to fine-tune or inspect it. "auto" (the default): ONNX Runtime on the CPU without `compile`,
-    torch otherwise (a GPU, or `compile=True`). An .onnx file always runs in ONNX Runtime."""
+    torch otherwise (a GPU, or `compile=True`). An .onnx file always runs in ONNX Runtime.
+    `device`: "cpu" or "cuda[:N]"; ONNX Runtime runs on a GPU through onnxruntime-gpu's CUDA provider (one-line error
+    where it is missing or does not start), and an .onnx file also takes "auto" (that GPU where it can, else the
+    CPU)."""
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
     auto = runtime == "auto"
@@ -150,23 +153,23 @@ def load(
                 "(`lqpose export MODEL --onnx model.onnx`) and load the .onnx here",
                 name="torch",
             ) from None
-    if isinstance(detector, str):
+    if str(device) == "auto" and path.suffix != ".onnx":
+        raise ValueError(f"{path}: device 'auto' applies to .onnx models (ONNX Runtime); give cpu or cuda[:N]")
+    if isinstance(detector, str):  # YOLOX on the pose model's GPU where ONNX Runtime can run there, else the CPU
         from .infer.detectors import build_detector
 
-        detector = build_detector(detector)
+        detector = build_detector(detector, str(device))
     if path.suffix == ".onnx" or runtime == "onnxruntime":
         if compile:
             what = "an .onnx model" if path.suffix == ".onnx" else "runtime onnxruntime"
             raise ValueError(f"{path}: compile applies to torch models; {what} runs in ONNX Runtime")
-        if runtime == "onnxruntime" and str(device) != "cpu":  # an .onnx file ignores `device`, as it always has
-            raise ValueError(f"{path}: ONNX Runtime runs on the CPU here (device {device!r}); use runtime='torch'")
         if path.suffix == ".onnx":  # numpy and onnxruntime only: a deployment may have no torch installed
-            m = OnnxPoseModel(path)
+            m = OnnxPoseModel(path, device=str(device))
             return PoseEstimator(m, m.spec, m.codec, detector, flip_test)
         from .export import OnnxExportError, onnx_model_for
 
         try:
-            m = onnx_model_for(path)
+            m = onnx_model_for(path, device=str(device))
         except OnnxExportError as e:  # the file was fine; the exporter could not trace this architecture
             if not auto:
                 raise

@@ -88,8 +88,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         check_severity(int(sev))
         degradation = (name, int(sev))
     gt = load_poseset(args.format, args.ann, args.images or "", args.keypoints or "")
+    device = args.device or _default_device(args.checkpoint)
     metrics = run_eval(gt, args.out, args.checkpoint, args.predictions, args.boxes, args.score_thr, degradation,
-                       not args.no_flip, args.batch_size, args.seed, args.device or _default_device())  # fmt: skip
+                       not args.no_flip, args.batch_size, args.seed, device)  # fmt: skip
     print(format_metrics(metrics))
     if "scored_joints" in metrics:
         print(f"scored on the {len(metrics['scored_joints'])} joints the model and the annotations share: "
@@ -137,8 +138,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench.report import write_report
     from .bench.run import CheckpointModel, OnnxModel, PredictionsModel, run_bench
 
-    models = [CheckpointModel(c, args.device or _default_device()) for c in args.checkpoint]
-    models += [OnnxModel(m) for m in args.onnx]
+    models = [CheckpointModel(c, args.device or _default_device(c)) for c in args.checkpoint]
+    models += [OnnxModel(m, device=args.device or "auto") for m in args.onnx]
     models += [PredictionsModel(p) for p in args.predictions]
     if args.peer:
         from .bench.peers import build_peer
@@ -175,7 +176,7 @@ def _cmd_infer(args: argparse.Namespace) -> int:
     if len(args.paths) > 2:
         raise ValueError(f"expected [MODEL] INPUT, got {len(args.paths)} paths")
     model, args.input = args.paths if len(args.paths) == 2 else ["default", args.paths[0]]
-    device = args.device or ("cpu" if args.runtime == "onnxruntime" else _default_device())  # auto: cuda if any
+    device = args.device or ("cpu" if args.runtime == "onnxruntime" else _default_device(model))  # auto: cuda if any
     estimator = load(model, detector=detector, device=device, flip_test=not args.no_flip, runtime=args.runtime)
     summary = infer_path(estimator, args.input, args.out, args.boxes, args.score_thr, smooth=args.smooth,
                          sequence_fps=args.sequence, every_frame=args.every_frame,
@@ -322,10 +323,19 @@ def _gpu_driver_possible() -> bool:
     return True
 
 
-def _default_device() -> str:
+DEVICE_HELP = (
+    "cpu, cuda, cuda:1 ... (default: cuda when available; an .onnx model: onnxruntime-gpu's CUDA provider where it "
+    "starts, else cpu)"
+)
+
+
+def _default_device(model: str | None = None) -> str:
     """cuda where torch sees a GPU, else cpu. Where it can see none (_gpu_driver_possible), torch is not imported
     only to ask: `lqpose infer` on the CPU then runs the bundled ONNX without torch in the process (first pose in
-    0.4 s instead of 1.4 s)."""
+    0.4 s instead of 1.4 s). An .onnx `model` gets 'auto': ONNX Runtime's CUDA provider where onnxruntime-gpu has
+    one that starts, else the CPU (torch is not asked)."""
+    if model is not None and str(model).endswith(".onnx"):
+        return "auto"
     if not _gpu_driver_possible():
         return "cpu"
     try:
@@ -414,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-flip", action="store_true", help="disable flip test")
     p.add_argument("--batch-size", type=_positive_int, default=32)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--device", help=DEVICE_HELP)
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=_cmd_eval)
 
@@ -438,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--peer", action="append", default=[], help="outside model: mediapipe, movenet:PATH.tflite")
     p.add_argument("--boxes", help="person detections json (on the clean images); default: ground-truth boxes")
     p.add_argument("--score-thr", type=float, default=0.0, help="drop people whose score is below this")
-    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument("--device", help=DEVICE_HELP)
     p.add_argument("--report", required=True, help="report folder")
     p.add_argument("--save-predictions", action="store_true",
                    help="keep each predicting model's results per split in REPORT/predictions/NAME/ "
@@ -469,7 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "stem, or the frame index from 0 in a video); an image or frame it skips has no people")  # fmt: skip
     p.add_argument("--detector", default="whole", help="whole, hog, or yolox:PATH/TO/yolox_nano.onnx")
     p.add_argument("--score-thr", type=float, default=0.0, help="drop people whose score is below this")
-    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available; cpu for onnxruntime)")
+    p.add_argument("--device", help=DEVICE_HELP[:-1] + "; cpu for --runtime onnxruntime)")
     p.add_argument("--no-flip", action="store_true",
                    help="one forward pass per person instead of the flip test (faster; -0.011 LSPET mPC)")  # fmt: skip
     p.add_argument("--runtime", choices=("auto", "torch", "onnxruntime"), default="auto",

@@ -4,12 +4,14 @@
 crops (N, 3, H, W) and returns heatmaps (N, K, H/4, W/4) and, when the student has the head, the quality score,
 as numpy arrays; `predict_arrays` adds the flip test. The keypoint layout, input size and codec settings travel
 in the ONNX metadata, so a file is all a deployment needs: numpy, OpenCV and onnxruntime run it (`lqpose.load`,
-`lqpose infer`; docs/inference.md, "Deploying without torch").
+`lqpose infer`; docs/inference.md, "Deploying without torch"). `onnx_session` places a graph on the CPU or, with
+onnxruntime-gpu, on a CUDA device; the YOLOX detector uses it too.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -17,23 +19,69 @@ import numpy as np
 from .codec import HeatmapCodec, average_with_mirrors
 from .keypoints import KeypointSpec, spec_from_names
 
+log = logging.getLogger(__name__)
+
+CUDA = "CUDAExecutionProvider"
+
+
+def cuda_device_id(device: str) -> int | None:
+    """'cpu' -> None, 'cuda' and 'auto' -> 0, 'cuda:N' -> N; anything else is a ValueError (ONNX Runtime here places
+    graphs on the CPU or a CUDA GPU)."""
+    if device == "cpu":
+        return None
+    if device in ("cuda", "auto"):
+        return 0
+    index = device.removeprefix("cuda:")
+    if device.startswith("cuda:") and index.isdigit():
+        return int(index)
+    raise ValueError(f"device {device!r}: ONNX Runtime runs on cpu, cuda, cuda:N or auto")
+
+
+def onnx_session(path: Path, device: str = "cpu", threads: int = 0, fallback: bool = False) -> tuple[object, str]:
+    """An ONNX Runtime session for `path` on `device`: 'cpu'; 'cuda' / 'cuda:N' (needs onnxruntime-gpu, whose CUDA
+    provider must start: a missing provider or CUDA library is a one-line error, where ONNX Runtime itself would log
+    an error and run on the CPU); or 'auto', the CUDA provider where it is installed and starts, else the CPU.
+    `fallback` makes any GPU device behave as 'auto' does (a detector following the pose model). Returns the
+    session and where it runs ('cpu' or 'cuda:N')."""
+    import onnxruntime as ort
+
+    device = str(device)
+    try:
+        gpu = cuda_device_id(device)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+    fallback = fallback or device == "auto"
+    if gpu is not None and CUDA not in ort.get_available_providers():
+        if not fallback:
+            raise ValueError(f"{path}: device {device!r} needs ONNX Runtime's CUDA provider, which this onnxruntime "
+                             "lacks (pip install onnxruntime-gpu, or use device 'cpu')")  # fmt: skip
+        gpu = None
+    providers = ([(CUDA, {"device_id": gpu})] if gpu is not None else []) + ["CPUExecutionProvider"]
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    try:
+        session = ort.InferenceSession(str(path), opts, providers=providers)
+    except Exception as e:  # noqa: BLE001 - onnxruntime raises its own pybind error types
+        raise ValueError(f"{path}: not a readable ONNX model ({type(e).__name__})") from None
+    if gpu is not None and CUDA not in session.get_providers():
+        if not fallback:
+            raise ValueError(f"{path}: ONNX Runtime's CUDA provider did not start on {device!r} (are the CUDA "
+                             "and cuDNN versions this onnxruntime-gpu needs installed?); use device 'cpu'")  # fmt: skip
+        log.info(f"{path}: ONNX Runtime's CUDA provider did not start; running on the CPU")
+        gpu = None
+    return session, ("cpu" if gpu is None else f"cuda:{gpu}")
+
 
 class OnnxPoseModel:
-    """An exported student on ONNX Runtime (CPU), usable wherever lqpose predicts (infer, the API, eval, bench)."""
+    """An exported student on ONNX Runtime, usable wherever lqpose predicts (infer, the API, eval, bench). `device`:
+    'cpu', 'cuda[:N]' or 'auto' (`onnx_session`); `.device` says where it runs."""
 
-    def __init__(self, path: str | Path, threads: int = 0):
-        import onnxruntime as ort
-
+    def __init__(self, path: str | Path, threads: int = 0, device: str = "cpu"):
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such ONNX model")
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-        try:
-            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own pybind error types
-            raise ValueError(f"{path}: not a readable ONNX model ({type(e).__name__})") from None
+        self.session, self.device = onnx_session(path, device, threads)
         meta = self.session.get_modelmeta().custom_metadata_map
         if "lqpose_keypoints" not in meta:
             raise ValueError(f"{path}: not an lqpose export (no keypoint metadata); export with `lqpose export`")

@@ -74,12 +74,12 @@ class CheckpointModel:
 
 
 class OnnxModel(CheckpointModel):
-    """An exported student (lqpose export) run by ONNX Runtime."""
+    """An exported student (lqpose export) run by ONNX Runtime on `device` (cpu, cuda[:N], auto: onnx_session)."""
 
-    def __init__(self, path: str, flip_test: bool = True, batch_size: int = 32):
+    def __init__(self, path: str, flip_test: bool = True, batch_size: int = 32, device: str = "cpu"):
         from ..onnx_model import OnnxPoseModel
 
-        self.model = OnnxPoseModel(path)
+        self.model = OnnxPoseModel(path, device=device)
         self.spec, self.codec = self.model.spec, self.model.codec
         self.name = Path(path).stem + ".onnx"
         self.params = None  # an ONNX graph is already folded: no as-trained size to report

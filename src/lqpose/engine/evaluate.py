@@ -146,10 +146,10 @@ def run_eval(
     if predictions is not None:
         results = read_results(predictions)
     else:
-        if Path(checkpoint).suffix == ".onnx":  # an export scored as exported, in ONNX Runtime on the CPU
+        if Path(checkpoint).suffix == ".onnx":  # an export scored as exported, in ONNX Runtime
             from ..onnx_model import OnnxPoseModel
 
-            model = OnnxPoseModel(checkpoint)
+            model = OnnxPoseModel(checkpoint, device=str(device))
             spec, codec = model.spec, model.codec
         else:
             model, spec, codec = load_student_checkpoint(checkpoint, device, for_inference=True)

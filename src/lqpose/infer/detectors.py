@@ -14,6 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..onnx_model import onnx_session
+
 
 def whole_image_box(img: np.ndarray) -> np.ndarray:
     """The box of the whole image, from the first pixel centre to the last, score 1: (1, 5). An image under 2 px on
@@ -55,22 +57,21 @@ class HogDetector:
 class YoloxDetector:
     """YOLOX (Megvii) person detector on ONNX Runtime: letterbox (pad 114) to the model's input size, BGR 0-255, raw
     grid outputs decoded with strides 8/16/32; score = objectness x person class. The input size is read from the
-    file, so the official exports all run: nano and tiny at 416x416, s/m/l/x at 640x640."""
+    file, so the official exports all run: nano and tiny at 416x416, s/m/l/x at 640x640. `device` ('cpu', 'cuda[:N]',
+    'auto'): it follows the pose model onto a GPU where ONNX Runtime can run there, else runs on the CPU
+    (lqpose.onnx_model.onnx_session); `.device` says where it runs."""
 
     name = "yolox"
 
-    def __init__(self, path: str | Path, score_thr: float = 0.3, nms_thr: float = 0.45, size: int = 416):
-        import onnxruntime as ort
-
+    def __init__(
+        self, path: str | Path, score_thr: float = 0.3, nms_thr: float = 0.45, size: int = 416, device: str = "cpu"
+    ):
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(
                 f"{path}: no such YOLOX ONNX file (e.g. ../shared/data/models/yolox/yolox_nano.onnx)"
             )
-        try:
-            self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own pybind error types
-            raise ValueError(f"{path}: not a readable ONNX model ({type(e).__name__})") from None
+        self.session, self.device = onnx_session(path, device, fallback=True)
         shape = self.session.get_inputs()[0].shape  # (1, 3, H, W); `size` only where the file leaves them open
         self.h, self.w = (int(d) if isinstance(d, int) else size for d in shape[2:4])
         self.score_thr, self.nms_thr = score_thr, nms_thr
@@ -122,13 +123,13 @@ def takes_score_thr(detector) -> bool:
         return False
 
 
-def build_detector(spec: str):
-    """'whole', 'hog', 'yolox:PATH' or a path to a YOLOX .onnx file."""
+def build_detector(spec: str, device: str = "cpu"):
+    """'whole', 'hog', 'yolox:PATH' or a path to a YOLOX .onnx file; `device` places a YOLOX graph (onnx_session)."""
     if spec == "whole":
         return WholeImage()
     if spec == "hog":
         return HogDetector()
     path = spec.split(":", 1)[1] if spec.startswith("yolox:") else spec
     if path.endswith(".onnx"):
-        return YoloxDetector(path)
+        return YoloxDetector(path, device=device)
     raise ValueError(f"unknown detector {spec!r}; use whole, hog, or yolox:PATH/TO/yolox_nano.onnx")
