@@ -157,6 +157,8 @@ def test_onnx_runtime_runs_on_the_cuda_provider_asked_for_and_says_when_it_canno
     GPU here: the session is onnxruntime's, on the CPU, with the providers it was asked for recorded."""
     import onnxruntime as ort
 
+    from lqpose import onnx_model
+
     cpu_only = ["CPUExecutionProvider"]
     with pytest.raises(ValueError, match=r"device 'cuda' needs ONNX Runtime's CUDA provider, which this onnxruntime "
                                          r"lacks \(pip install onnxruntime-gpu"):  # fmt: skip
@@ -167,6 +169,10 @@ def test_onnx_runtime_runs_on_the_cuda_provider_asked_for_and_says_when_it_canno
 
     monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", *cpu_only])
     monkeypatch.setattr(ort, "InferenceSession", _Session)
+    _Session.asked.clear()
+    monkeypatch.setattr(onnx_model, "gpu_driver_possible", lambda: False)  # 'auto' on a machine without a GPU driver
+    assert OnnxPoseModel(bundle_onnx, device="auto").device == "cpu" and _Session.asked == [cpu_only]  # no CUDA try
+    monkeypatch.setattr(onnx_model, "gpu_driver_possible", lambda: True)
     _Session.asked.clear()
     model = OnnxPoseModel(bundle_onnx, device="cuda:1")
     assert model.device == "cuda:1"

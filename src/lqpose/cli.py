@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
 from . import __version__
+from .devices import gpu_driver_possible
 
 
 def _cmd_degrade(args: argparse.Namespace) -> int:
@@ -308,21 +308,6 @@ def _input_size(text: str) -> tuple[int, int]:
 
 
 # Files that a GPU torch could use leaves on Linux: the NVIDIA driver's, WSL2's GPU bridge, ROCm's kernel driver
-GPU_DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/dxg", "/dev/kfd")
-
-
-def _gpu_driver_possible() -> bool:
-    """False where torch can see no GPU for certain, told without importing it: macOS (no CUDA), Linux without a GPU
-    driver's files, Windows without NVIDIA's driver library; True where it might."""
-    if sys.platform == "darwin":
-        return False
-    if sys.platform.startswith("linux"):
-        return any(Path(f).exists() for f in GPU_DRIVER_FILES)
-    if sys.platform == "win32":
-        return (Path(os.environ.get("SystemRoot", r"C:\Windows")) / "System32" / "nvcuda.dll").exists()
-    return True
-
-
 DEVICE_HELP = (
     "cpu, cuda, cuda:1 ... (default: cuda when available; an .onnx model: onnxruntime-gpu's CUDA provider where it "
     "starts, else cpu)"
@@ -330,13 +315,13 @@ DEVICE_HELP = (
 
 
 def _default_device(model: str | None = None) -> str:
-    """cuda where torch sees a GPU, else cpu. Where it can see none (_gpu_driver_possible), torch is not imported
+    """cuda where torch sees a GPU, else cpu. Where it can see none (gpu_driver_possible), torch is not imported
     only to ask: `lqpose infer` on the CPU then runs the bundled ONNX without torch in the process (first pose in
     0.4 s instead of 1.4 s). An .onnx `model` gets 'auto': ONNX Runtime's CUDA provider where onnxruntime-gpu has
     one that starts, else the CPU (torch is not asked)."""
     if model is not None and str(model).endswith(".onnx"):
         return "auto"
-    if not _gpu_driver_possible():
+    if not gpu_driver_possible():
         return "cpu"
     try:
         import torch

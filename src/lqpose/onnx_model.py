@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .codec import HeatmapCodec, average_with_mirrors
+from .devices import gpu_driver_possible
 from .keypoints import KeypointSpec, spec_from_names
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ def onnx_session(path: Path, device: str = "cpu", threads: int = 0, fallback: bo
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
     fallback = fallback or device == "auto"
+    if gpu is not None and fallback and not gpu_driver_possible():
+        gpu = None  # no GPU driver: not even a try, which onnxruntime-gpu would answer with three logged errors
     if gpu is not None and CUDA not in ort.get_available_providers():
         if not fallback:
             raise ValueError(f"{path}: device {device!r} needs ONNX Runtime's CUDA provider, which this onnxruntime "

@@ -1,0 +1,23 @@
+"""Whether this machine can have a GPU at all, told without importing torch or starting a CUDA runtime: the CLI's
+default device and ONNX Runtime's 'auto' ask this first, so a CPU-only machine neither imports torch only to ask nor
+makes onnxruntime-gpu log a failed CUDA start."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+GPU_DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/dxg", "/dev/kfd")  # NVIDIA, WSL2, ROCm
+
+
+def gpu_driver_possible() -> bool:
+    """False where no GPU can be used for certain: macOS (no CUDA), Linux without a GPU driver's files, Windows
+    without NVIDIA's driver library; True where one might be."""
+    if sys.platform == "darwin":
+        return False
+    if sys.platform.startswith("linux"):
+        return any(Path(f).exists() for f in GPU_DRIVER_FILES)
+    if sys.platform == "win32":
+        return (Path(os.environ.get("SystemRoot", r"C:\Windows")) / "System32" / "nvcuda.dll").exists()
+    return True
