@@ -20,9 +20,10 @@ from scipy.stats import spearmanr
 
 from lqpose.codec import codec_for
 from lqpose.config import load_config
+from lqpose.data.readers import load_poseset
 from lqpose.engine.checkpoint import load_checkpoint, load_student_checkpoint
 from lqpose.engine.evaluate import predict, score
-from lqpose.engine.train import TrainConfig, load_poseset, train
+from lqpose.engine.train import TrainConfig, train
 from lqpose.files import write_text
 from lqpose.metrics import pck
 from lqpose.models.student import count_flops, count_parameters

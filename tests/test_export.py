@@ -36,7 +36,7 @@ def test_onnx_runtime_matches_torch_on_real_crops(student_ckpt, tmp_path, shared
     model, spec, codec = load_student_checkpoint(student_ckpt)
     s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
     ds = TopDownDataset(s.trainable(), s.spec, codec_for((96, 128), 2.0))
-    images = torch.stack([ds[i]["image"] for i in range(5)])
+    images = torch.from_numpy(np.stack([ds[i]["image"] for i in range(5)]))
     with torch.no_grad():
         hm_t, q_t = model.forward_with_quality(images)
     hm_o, q_o = ort_model.forward_with_quality(images.numpy())  # numpy in and out: the deployed path

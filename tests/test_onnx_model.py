@@ -71,6 +71,38 @@ print(json.dumps({{"keypoints": people[0]["keypoints"].tolist(), "quality": peop
     assert (tmp_path / "video/clip.mp4").stat().st_size > 0
 
 
+def test_an_export_is_scored_and_benchmarked_without_torch(bundle_onnx, shared_data, tmp_path):
+    """`lqpose eval --checkpoint m.onnx` (clean and degraded), `make-bench` and `bench --onnx` need no torch, and
+    score exactly what the same file scores beside torch."""
+    from lqpose.data.readers import read_coco
+    from lqpose.engine.evaluate import run_eval
+
+    ann = shared_data / "mmpose-samples/coco/test_coco.json"
+    bench, report = tmp_path / "bench", tmp_path / "report"
+    out = run_without_torch(f"""
+from lqpose.cli import main
+ev = ["eval", "--checkpoint", {str(bundle_onnx)!r}, "--format", "coco", "--ann", {str(ann)!r}]
+rcs = [main(ev + ["--out", {str(tmp_path / "clean")!r}]),
+       main(ev + ["--out", {str(tmp_path / "jpeg")!r}, "--degrade", "jpeg:5"]),
+       main(["make-bench", "--dataset", "coco", "--ann", {str(ann)!r}, "--out", {str(bench)!r}, "--types", "jpeg",
+             "--severities", "5", "--mixed", "0"]),
+       main(["bench", "--bench", {str(bench)!r}, "--onnx", {str(bundle_onnx)!r}, "--report", {str(report)!r}])]
+print(json.dumps({{"rcs": rcs, "torch": sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "timm"))}}))
+""")
+    assert out["rcs"] == [0, 0, 0, 0] and out["torch"] == []
+    gt = read_coco(ann)
+    for name, degradation in (("clean", None), ("jpeg", ("jpeg", 5))):
+        expected = run_eval(gt, tmp_path / f"torch_{name}", str(bundle_onnx), degradation=degradation)
+        got = json.loads((tmp_path / name / "metrics.json").read_text())
+        assert got == expected, name  # the same file, scored with torch in the process
+    assert json.loads((tmp_path / "clean/metrics.json").read_text())["AP"] != json.loads(
+        (tmp_path / "jpeg/metrics.json").read_text())["AP"]  # fmt: skip
+    rows = [r.split(",") for r in (report / "results.csv").read_text().splitlines()]
+    assert rows[0] == ["model", "split", "AP"] and [r[:2] for r in rows[1:]] == [["default.onnx", "clean"],
+                                                                               ["default.onnx", "jpeg/5"]]  # fmt: skip
+    assert float(rows[1][2]) > float(rows[2][2]) > 0  # a COCO-17 bench: the 14-joint model's face joints score 0
+
+
 def test_a_torch_free_install_is_told_what_a_model_file_needs(tmp_path):
     out = run_without_torch(f"""
 import io, contextlib

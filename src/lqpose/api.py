@@ -11,13 +11,13 @@ model is loaded (docs/inference.md, "Deploying without torch").
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from .codec import decode_crops
 from .data.transforms import crop_person
+from .devices import is_torch_module
 from .model_files import DEFAULT_MODEL, DEFAULT_ONNX, resolve_model_path
 from .onnx_model import OnnxPoseModel, predict_arrays
 
@@ -56,7 +56,9 @@ class PoseEstimator:
         people = []
         # ONNX Runtime runs with no torch op in the loop: a torch op wakes torch's OpenMP threads, which then spin
         # against ONNX Runtime's pool (6.8-8.0 against 11.6-21.6 ms per person, flip test, 2 vCPUs)
-        predict = _predict_torch if _is_torch_module(self.model) else predict_arrays
+        predict = predict_arrays
+        if is_torch_module(self.model):  # torch is imported only where the model is torch's
+            from .engine.evaluate import predict_torch_arrays as predict
         for i in range(0, len(crops), self.batch_size):
             x = np.stack(crops[i : i + self.batch_size])
             heatmaps, quality = predict(self.model, x, self.spec, self.flip_test)
@@ -72,23 +74,6 @@ class PoseEstimator:
                     "quality": None if quality is None else float(quality[j]),
                 })  # fmt: skip
         return people
-
-
-def _is_torch_module(model) -> bool:
-    """Without importing torch: a torch module can only exist once torch is imported."""
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(model, torch.nn.Module)
-
-
-def _predict_torch(model, x: np.ndarray, spec, flip_test: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """`predict_arrays` for a torch student: numpy crops in, numpy heatmaps and quality out, on the model's device."""
-    import torch
-
-    from .engine.evaluate import predict_heatmaps
-
-    device = next(model.parameters()).device
-    heatmaps, quality = predict_heatmaps(model, torch.from_numpy(x).to(device), spec, flip_test)
-    return heatmaps.float().cpu().numpy(), None if quality is None else quality.float().cpu().numpy()
 
 
 def check_boxes(boxes) -> np.ndarray:

@@ -70,8 +70,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from .data.readers import load_poseset
     from .engine.evaluate import format_metrics, run_eval
-    from .engine.train import load_poseset
 
     degradation = None
     if args.degrade:
@@ -119,7 +119,7 @@ def _cmd_make_bench(args: argparse.Namespace) -> int:
     import time
 
     from .bench.make import make_bench
-    from .engine.train import load_poseset
+    from .data.readers import load_poseset
 
     fmt = {"coco": "coco", "crowdpose": "coco", "ochuman": "coco", "exlpose": "coco", "mpii": "mpii", "lspet": "lspet"}
     if args.dataset not in fmt:
@@ -198,7 +198,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     check_detections_path(args.out)
     detector = build_detector(args.detector)
     if args.ann is not None:
-        from .engine.train import load_poseset
+        from .data.readers import load_poseset
 
         gt = load_poseset(args.format, args.ann, args.images or "", args.keypoints or "")
         summary = detect_set(detector, gt, args.images or Path(args.ann).parent, args.score_thr)
@@ -269,9 +269,9 @@ def _cmd_import_checkpoint(args: argparse.Namespace) -> int:
 
 
 def _cmd_relabel(args: argparse.Namespace) -> int:
+    from .data.readers import load_poseset
     from .data.relabel import Relabel, write_relabel
     from .engine.evaluate import read_results
-    from .engine.train import load_poseset
     from .metrics.label_swaps import lr_fit, swap_counts, swapped_people
 
     gt = load_poseset(args.format, args.ann, args.images or "", args.keypoints or "")

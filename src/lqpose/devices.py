@@ -1,6 +1,7 @@
-"""Whether this machine can have a GPU at all, told without importing torch or starting a CUDA runtime: the CLI's
-default device and ONNX Runtime's 'auto' ask this first, so a CPU-only machine neither imports torch only to ask nor
-makes onnxruntime-gpu log a failed CUDA start."""
+"""Questions about torch and GPUs answered without importing torch or starting a CUDA runtime: whether this machine
+can have a GPU at all (the CLI's default device and ONNX Runtime's 'auto' ask this first, so a CPU-only machine
+neither imports torch only to ask nor makes onnxruntime-gpu log a failed CUDA start), and whether a model is a torch
+module (the torch-free paths run every other model in numpy)."""
 
 from __future__ import annotations
 
@@ -21,3 +22,10 @@ def gpu_driver_possible() -> bool:
     if sys.platform == "win32":
         return (Path(os.environ.get("SystemRoot", r"C:\Windows")) / "System32" / "nvcuda.dll").exists()
     return True
+
+
+def is_torch_module(model) -> bool:
+    """A torch nn.Module can only exist once torch is imported, so a process without torch is never made to
+    import it to ask."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(model, torch.nn.Module)

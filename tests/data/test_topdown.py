@@ -1,7 +1,6 @@
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from lqpose.codec import codec_for
 from lqpose.data import read_coco
@@ -12,20 +11,22 @@ from lqpose.degrade import degrade
 from lqpose.imageio import read_rgb
 
 
-def denorm(t: torch.Tensor) -> np.ndarray:
-    return (t.numpy().transpose(1, 2, 0) * STD + MEAN).round().clip(0, 255).astype(np.uint8)
+def denorm(t: np.ndarray) -> np.ndarray:
+    return (t.transpose(1, 2, 0) * STD + MEAN).round().clip(0, 255).astype(np.uint8)
 
 
 def test_sample_shapes_and_targets(shared_data):
     s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
     ds = TopDownDataset(s.trainable(), s.spec, codec_for((192, 256)), train=True, seed=3)
     x = ds[0]
+    assert all(isinstance(x[k], np.ndarray) for k in ("image", "heatmaps", "weights", "keypoints", "matrix"))
+    assert x["image"].dtype == np.float32 and x["heatmaps"].dtype == np.float32  # what training's tensors were
     assert x["image"].shape == (3, 256, 192) and x["heatmaps"].shape == (17, 64, 48)
     assert x["weights"].shape == (17,) and x["matrix"].shape == (2, 3)
     again = ds[0]
-    assert torch.equal(x["image"], again["image"])  # randomness is a function of (seed, epoch, index)
+    assert np.array_equal(x["image"], again["image"])  # randomness is a function of (seed, epoch, index)
     ds.set_epoch(1)
-    assert not torch.equal(ds[0]["image"], x["image"])
+    assert not np.array_equal(ds[0]["image"], x["image"])
 
 
 def test_joint_weights_scale_the_labelled_joints_and_leave_unlabelled_ones_at_zero(shared_data):
@@ -37,9 +38,9 @@ def test_joint_weights_scale_the_labelled_joints_and_leave_unlabelled_ones_at_ze
     seen = []
     for i in range(len(people)):
         a, b = plain[i], weighted[i]
-        assert torch.equal(a["heatmaps"], b["heatmaps"])  # the targets and the draws are unchanged
-        np.testing.assert_array_equal(b["weights"].numpy(), a["weights"].numpy() * hips)
-        seen.append(b["weights"].numpy())
+        assert np.array_equal(a["heatmaps"], b["heatmaps"])  # the targets and the draws are unchanged
+        np.testing.assert_array_equal(b["weights"], a["weights"] * hips)
+        seen.append(b["weights"])
     hip_weights = np.stack(seen)[:, hips != 1]
     assert set(np.unique(hip_weights)) <= {0.0, 1.5} and (hip_weights == 1.5).any()  # labelled hips count 1.5
 
@@ -51,7 +52,7 @@ def test_lq_member_is_the_same_crop_of_the_degraded_full_image(shared_data):
     x = ds[2]
     inst = s.trainable()[2]
     full = degrade(read_rgb(inst.image_path), "gaussian_blur", 4, seed=0)  # blur draws nothing random
-    expected = crop(full, x["matrix"].numpy(), (192, 256))
+    expected = crop(full, x["matrix"], (192, 256))
     assert np.abs(denorm(x["lq_image"]).astype(int) - expected.astype(int)).max() <= 1
     assert x["lq_severity"] == 4
     wq = denorm(x["image"])
@@ -66,12 +67,12 @@ def test_occluder_shows_in_both_members_and_leaves_targets_and_other_draws_alone
     ds = TopDownDataset(s.trainable(), s.spec, codec_for((192, 256)), train=True, augment=aug, lq=lq, seed=0)
     x = ds[2]
     for key in ("matrix", "keypoints", "heatmaps", "weights"):  # same geometry; labels of hidden joints kept
-        assert torch.equal(x[key], plain[key])
+        assert np.array_equal(x[key], plain[key])
     rng = np.random.default_rng([0, 0, 2, 1])
     assert rng.random() < 1.0
-    full = occlude(read_rgb(s.trainable()[2].image_path), x["matrix"].numpy(), (192, 256), aug, rng)
-    np.testing.assert_array_equal(denorm(x["image"]), crop(full, x["matrix"].numpy(), (192, 256)))
-    blurred = crop(degrade(full, "gaussian_blur", 4, seed=0), x["matrix"].numpy(), (192, 256))
+    full = occlude(read_rgb(s.trainable()[2].image_path), x["matrix"], (192, 256), aug, rng)
+    np.testing.assert_array_equal(denorm(x["image"]), crop(full, x["matrix"], (192, 256)))
+    blurred = crop(degrade(full, "gaussian_blur", 4, seed=0), x["matrix"], (192, 256))
     assert np.abs(denorm(x["lq_image"]).astype(int) - blurred.astype(int)).max() <= 1  # the LQ member's is degraded
     covered = (denorm(x["image"]) != denorm(plain["image"])).any(2).mean()
     assert 0.2**2 * 0.8 < covered < 0.4**2 * 1.3  # one occluder, 0.2-0.4 of each side
@@ -88,11 +89,11 @@ def test_grayscale_makes_both_members_monochrome_and_leaves_targets_and_other_dr
     aug = AugmentConfig(grayscale_prob=1.0)
     x = TopDownDataset(people, s.spec, codec_for((192, 256)), train=True, augment=aug, lq=lq, seed=0)[3]
     for key in ("matrix", "keypoints", "heatmaps", "weights"):
-        assert torch.equal(x[key], plain[key])
+        assert np.array_equal(x[key], plain[key])
     assert np.ptp(denorm(plain["image"]).astype(int), axis=2).max() > 100  # a colour photo
     gray = cv2.cvtColor(cv2.cvtColor(read_rgb(people[3].image_path), cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
-    np.testing.assert_array_equal(denorm(x["image"]), crop(gray, x["matrix"].numpy(), (192, 256)))
-    blurred = crop(degrade(gray, "gaussian_blur", 4, seed=0), x["matrix"].numpy(), (192, 256))
+    np.testing.assert_array_equal(denorm(x["image"]), crop(gray, x["matrix"], (192, 256)))
+    blurred = crop(degrade(gray, "gaussian_blur", 4, seed=0), x["matrix"], (192, 256))
     assert np.abs(denorm(x["lq_image"]).astype(int) - blurred.astype(int)).max() <= 1
     half = TopDownDataset(people, s.spec, codec_for((192, 256)), train=True, augment=AugmentConfig(grayscale_prob=0.5))
     colour = [i for i in range(len(people)) if i not in (1, 2)]
@@ -145,16 +146,16 @@ def test_truncated_sample_is_cut_in_both_members_and_trains_only_the_joints_left
     ds = TopDownDataset(people, s.spec, codec_for((192, 256)), train=True, augment=aug, lq=lq, seed=0)
     x = ds[i]
     labelled = people[i].keypoints[:, 2] > 0
-    kept = x["weights"].numpy() > 0
+    kept = x["weights"] > 0
     assert 3 <= kept.sum() < labelled.sum()  # some joints left the frame, at least three stayed
     assert not (kept & ~labelled).any()
     # below the edge both members are exactly the crop's padding (normalised black), noise included
-    black = torch.from_numpy(((0 - MEAN) / STD).astype(np.float32)).view(3, 1, 1)
+    black = ((0 - MEAN) / STD).astype(np.float32).reshape(3, 1, 1)
     for key in ("image", "lq_image"):
-        rows = (x[key] - black).abs().amax(dim=(0, 2)) < 1e-5
-        assert rows[-1] and 0 < rows.float().mean() < 1, key  # the crop's bottom rows are beyond the edge
-    ys = x["keypoints"][:, 1].numpy()
-    r = rows.numpy()
+        rows = np.abs(x[key] - black).max(axis=(0, 2)) < 1e-5
+        assert rows[-1] and 0 < rows.mean() < 1, key  # the crop's bottom rows are beyond the edge
+    ys = x["keypoints"][:, 1]
+    r = rows
     edge = len(r) - int(np.argmin(r[::-1]))  # the first row of the trailing black run: the frame's edge
     assert 0 < edge < len(r) and (ys[kept] < edge).all()  # every joint still trained lies above the edge
 
@@ -209,8 +210,8 @@ def test_crop_person_is_the_evaluation_crop(shared_data):
     x, m = crop_person(read_rgb(inst.image_path), inst.bbox, (96, 128))
     sample = ds[1]
     assert isinstance(x, np.ndarray) and x.dtype == np.float32 and x.shape == (3, 128, 96)  # numpy: no torch to deploy
-    assert torch.equal(torch.from_numpy(x), sample["image"])
-    np.testing.assert_allclose(m, sample["matrix"].numpy(), atol=1e-6)
+    assert np.array_equal(x, sample["image"])
+    np.testing.assert_allclose(m, sample["matrix"], atol=1e-6)
     # the box centre lands in the middle of the crop
     cx, cy = inst.bbox[0] + inst.bbox[2] / 2, inst.bbox[1] + inst.bbox[3] / 2
     px, py = m @ np.array([cx, cy, 1.0])

@@ -25,7 +25,8 @@ import time
 from lqpose.codec import codec_for
 from lqpose.config import load_config
 from lqpose.data.topdown import TopDownDataset
-from lqpose.engine.train import TrainConfig, _trainable, load_poseset
+from lqpose.data.readers import load_poseset
+from lqpose.engine.train import TrainConfig, _trainable
 
 def cost(path, n):
     cfg = load_config(TrainConfig, path)

@@ -3,7 +3,8 @@
 Models: lqpose checkpoints, the MediaPipe peer, or outside predictions (a folder of COCO results json, one per
 split, named like the split with "/" as "_": clean.json, motion_blur_3.json, mixed_0.json, real.json).
 Person boxes are the ground-truth boxes, or one detection file for all splits (detections on the clean
-images, so a corruption hits only the pose model, as COCO-C does).
+images, so a corruption hits only the pose model, as COCO-C does). An exported .onnx model (and outside
+predictions) is scored without torch.
 """
 
 from __future__ import annotations
@@ -17,13 +18,10 @@ from tqdm import tqdm
 
 from ..data.readers import PoseSet, read_coco, read_detections
 from ..data.records import Instance
-from ..engine.checkpoint import load_student_checkpoint
 from ..engine.evaluate import predict, score, to_layout
 from ..files import write_text
 from ..keypoints import SPECS, joint_mapping
 from ..metrics.coco import per_keypoint_similarity
-from ..models.fuse import check_input, prepare_for_inference
-from ..models.student import count_parameters
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +52,10 @@ class CheckpointModel:
     trained, counted before the fold (the figure a model card quotes; the fold leaves the FLOPs as they were)."""
 
     def __init__(self, path: str, device: str = "cpu", flip_test: bool = True, batch_size: int = 32):
+        from ..engine.checkpoint import load_student_checkpoint  # torch: only for checkpoints, not an .onnx model
+        from ..models.fuse import check_input, prepare_for_inference
+        from ..models.student import count_parameters
+
         model, self.spec, self.codec = load_student_checkpoint(path, device)
         self.params = count_parameters(model)
         self.model = prepare_for_inference(model, check_input(self.codec.input_size, device))

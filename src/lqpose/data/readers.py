@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..keypoints import MPII16, KeypointSpec, spec_from_names
+from ..keypoints import MPII16, KeypointSpec, get_spec, spec_from_names
 from .records import Instance, clip_box
 
 log = logging.getLogger(__name__)
@@ -350,3 +350,16 @@ def _fast_image_size(path: Path) -> tuple[int, int]:
             return im.size
     except Exception:  # noqa: BLE001 - fall back to a full decode (and its clear failure)
         return _image_size(path)
+
+
+def load_poseset(fmt: str, ann: str, images: str, keypoints: str = "") -> PoseSet:
+    """An annotated set by format, as configs and the CLI name it: 'coco' (any COCO-style json; `keypoints` names
+    its layout when it is not COCO-17), 'mpii' (the MPII json list) or 'lspet' (`images` = the LSPET folder, `ann`
+    = a split name, default train)."""
+    if fmt == "mpii":
+        return read_mpii(ann, images or None)
+    if fmt == "lspet":
+        return read_lspet(images, ann or "train")
+    if fmt == "coco":
+        return read_coco(ann, images or None, get_spec(keypoints) if keypoints else None)
+    raise ValueError(f"data.format must be coco, mpii or lspet, got {fmt!r}")

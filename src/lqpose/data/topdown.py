@@ -4,6 +4,8 @@ crop of a degraded (LQ) version of the whole image, for distillation.
 The LQ image is made by degrading the *full* image at its native resolution and then cropping with the very
 same matrix, so blur kernels and noise grain have realistic sizes and the pair is pixel-aligned.
 Randomness comes from (seed, epoch, index): any sample is reproducible, whatever the worker layout.
+Samples are numpy arrays (torch's DataLoader collates them into tensors), so evaluating an exported model needs no
+torch.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
-from torch.utils.data import Dataset, Sampler
 
 from ..codec import HeatmapCodec
 from ..degrade import DEGRADATIONS, ChainConfig, degrade, image_seed, random_chain
@@ -78,10 +78,11 @@ def make_lq(img: np.ndarray, cfg: LQConfig, rng: np.random.Generator) -> tuple[n
     return degrade(img, name, severity, seed), severity
 
 
-class TopDownDataset(Dataset):
+class TopDownDataset:
     """Person crops with heatmap targets. `train=True` augments; `lq` adds a pixel-aligned LQ crop;
     `eval_degrade=(type, severity)` degrades the input itself (seeded per image) for LQ evaluation; the type
-    "chain" applies the random training chain (severity ignored)."""
+    "chain" applies the random training chain (severity ignored). A map-style dataset for torch's DataLoader
+    (`__len__`, `__getitem__`), whose samples are numpy arrays and numbers."""
 
     def __init__(
         self,
@@ -185,11 +186,11 @@ class TopDownDataset(Dataset):
         if self.joint_weights is not None:
             weights = weights * self.joint_weights
         sample = {
-            "image": torch.from_numpy(normalize(crop(img, m, size))),
-            "heatmaps": torch.from_numpy(heatmaps),
-            "weights": torch.from_numpy(weights),
-            "keypoints": torch.from_numpy(kps),  # in crop pixels, after flip
-            "matrix": torch.from_numpy(m),
+            "image": normalize(crop(img, m, size)),
+            "heatmaps": heatmaps,
+            "weights": weights,
+            "keypoints": kps,  # in crop pixels, after flip
+            "matrix": m,
             "index": index,
             "bad_reads": bad,
             "readable": readable,
@@ -198,14 +199,15 @@ class TopDownDataset(Dataset):
             lq_img, severity = make_lq(img, self.lq, rng)
             if cut is not None:  # the frame ends after the camera: no noise or blur beyond it, as in the benchmark
                 lq_img = cut.blank(lq_img)
-            sample["lq_image"] = torch.from_numpy(normalize(crop(lq_img, m, size)))
+            sample["lq_image"] = normalize(crop(lq_img, m, size))
             sample["lq_severity"] = severity
         return sample
 
 
-class EpochSampler(Sampler[int]):
+class EpochSampler:
     """Deterministic per-epoch order from (seed, epoch), sharded across DDP ranks, trimmed to whole batches,
-    and able to start mid-epoch (`start_batch`) so a resumed run sees exactly the batches it would have."""
+    and able to start mid-epoch (`start_batch`) so a resumed run sees exactly the batches it would have. A sampler
+    for torch's DataLoader (an iterable of indices with a length)."""
 
     def __init__(self, n: int, batch_size: int, seed: int = 0, shuffle: bool = True, rank: int = 0, world: int = 1):
         self.n, self.batch_size, self.seed, self.shuffle = n, batch_size, seed, shuffle

@@ -1,20 +1,22 @@
-"""Top-down prediction over a set of person boxes and scoring with the official metrics."""
+"""Top-down prediction over a set of person boxes and scoring with the official metrics. Torch is imported only
+for a torch model: an exported .onnx model is predicted and scored with numpy and ONNX Runtime alone, as it is
+deployed."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from ..codec import HeatmapCodec, average_with_mirrors, decode_crops
 from ..data.readers import PoseSet
 from ..data.records import Instance
 from ..data.topdown import TopDownDataset
+from ..devices import is_torch_module
 from ..files import write_json
 from ..keypoints import KeypointSpec, joint_mapping, map_keypoints
 from ..metrics import coco_keypoint_ap, oks_nms, pck, pckh
@@ -23,33 +25,53 @@ from ..onnx_model import predict_arrays
 log = logging.getLogger(__name__)
 
 
-def with_mirrors(images: torch.Tensor) -> torch.Tensor:
-    """The crops followed by their mirrors: the one batch the flip test runs (and a compiled graph for it is
-    built on)."""
+def with_mirrors(images):
+    """The crops followed by their mirrors (torch, N x 3 x H x W): the one batch the flip test runs (and a compiled
+    graph for it is built on)."""
+    import torch
+
     return torch.cat([images, images.flip(3)])
 
 
-@torch.inference_mode()
-def predict_heatmaps(
-    model: torch.nn.Module, images: torch.Tensor, spec: KeypointSpec, flip_test: bool
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Heatmaps (flip-averaged when asked) and, for students with a quality head, the quality score.
+def predict_heatmaps(model, images, spec: KeypointSpec, flip_test: bool):
+    """Heatmaps (flip-averaged when asked) and, for students with a quality head, the quality score: torch tensors
+    for a torch model, given a tensor.
     The flip test runs the crops and their mirrors as one batch: at one person per call a CPU spends most of a
     forward on per-op overhead, so one call of two costs far less than two calls of one. A model that is not a
     torch module (ONNX Runtime's) runs through `predict_arrays` in numpy: a torch op between two of its runs wakes
     torch's OpenMP threads, which then spin against ONNX Runtime's own pool (2.5x slower per person here)."""
+    import torch
+
     if not isinstance(model, torch.nn.Module):
         x = images.cpu().numpy() if torch.is_tensor(images) else np.asarray(images)
         heatmaps, quality = predict_arrays(model, x, spec, flip_test)
         return torch.from_numpy(heatmaps), None if quality is None else torch.from_numpy(quality)
     run = getattr(model, "forward_with_quality", lambda x: (model(x), None))
-    if not flip_test:
-        return run(images)
-    return average_with_mirrors(*run(with_mirrors(images)), spec.flip_index)
+    with torch.inference_mode():
+        if not flip_test:
+            return run(images)
+        return average_with_mirrors(*run(with_mirrors(images)), spec.flip_index)
+
+
+def predict_torch_arrays(model, x: np.ndarray, spec: KeypointSpec, flip_test: bool):
+    """`predict_arrays` for a torch student: numpy crops in, numpy heatmaps and quality (or None) out, run on the
+    model's device."""
+    import torch
+
+    device = next(model.parameters()).device
+    heatmaps, quality = predict_heatmaps(model, torch.from_numpy(x).to(device), spec, flip_test)
+    return heatmaps.float().cpu().numpy(), None if quality is None else quality.float().cpu().numpy()
+
+
+def eval_batches(ds: TopDownDataset, batch_size: int) -> Iterator[dict]:
+    """The dataset's samples in order, `batch_size` at a time, as dicts of stacked numpy arrays."""
+    for start in range(0, len(ds), batch_size):
+        samples = [ds[i] for i in range(start, min(start + batch_size, len(ds)))]
+        yield {k: np.stack([np.asarray(s[k]) for s in samples]) for k in samples[0]}
 
 
 def predict(
-    model: torch.nn.Module,
+    model,
     instances: list[Instance],
     spec: KeypointSpec,
     codec: HeatmapCodec,
@@ -57,23 +79,23 @@ def predict(
     flip_test: bool = True,
     eval_degrade: tuple[str, int] | None = None,
     seed: int = 0,
-    workers: int = 0,
     progress: bool = True,
 ) -> list[dict]:
     """COCO-format results (plus `ann_id` and `area`) for every instance's box. `model` is a torch student or
-    any object with `forward_with_quality(images) -> (heatmaps, quality | None)` (e.g. an ONNX Runtime model)."""
-    is_torch = isinstance(model, torch.nn.Module)
-    device = next(model.parameters()).device if is_torch else torch.device("cpu")
+    any object with `forward_with_quality(images) -> (heatmaps, quality | None)` on numpy crops (an ONNX Runtime
+    model, which then needs no torch)."""
     ds = TopDownDataset(instances, spec, codec, train=False, eval_degrade=eval_degrade, seed=seed)
-    loader = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=workers)
-    if is_torch:
+    torch_model = is_torch_module(model)
+    if torch_model:
         model.eval()
+    predict_crops = predict_torch_arrays if torch_model else predict_arrays
     results, unreadable = [], set()
-    for batch in tqdm(loader, desc="predict", unit="batch", disable=not progress):
-        heatmaps, quality = predict_heatmaps(model, batch["image"].to(device), spec, flip_test)
-        matrices = batch["matrix"].numpy()
+    total = -(-len(ds) // batch_size)
+    for batch in tqdm(eval_batches(ds, batch_size), desc="predict", unit="batch", total=total,
+                      disable=not progress):  # fmt: skip
+        heatmaps, quality = predict_crops(model, batch["image"], spec, flip_test)
         box_scores = [instances[int(i)].score for i in batch["index"]]
-        poses, people = decode_crops(codec, heatmaps.float().cpu().numpy(), matrices, box_scores)
+        poses, people = decode_crops(codec, heatmaps, batch["matrix"], box_scores)
         for j in range(len(poses)):
             inst = instances[int(batch["index"][j])]
             if not bool(batch["readable"][j]):  # no prediction: the person counts as missed, as in COCO eval
@@ -136,7 +158,6 @@ def run_eval(
     """`lqpose eval`: predict with a checkpoint, a .safetensors or an exported .onnx (or read outside predictions)
     and score against `gt`. Writes OUT/results.json and OUT/metrics.json."""
     from ..data.readers import read_detections
-    from .checkpoint import load_student_checkpoint
 
     if (checkpoint is None) == (predictions is None):
         raise ValueError("give exactly one of --checkpoint and --predictions")
@@ -152,6 +173,8 @@ def run_eval(
             model = OnnxPoseModel(checkpoint, device=str(device))
             spec, codec = model.spec, model.codec
         else:
+            from .checkpoint import load_student_checkpoint
+
             model, spec, codec = load_student_checkpoint(checkpoint, device, for_inference=True)
         if spec.names != gt.spec.names:  # e.g. the bundled CrowdPose-14 model on COCO: score the joints both name
             shared = [gt.spec.names[j] for _, j in joint_mapping(spec, gt.spec)]

@@ -28,13 +28,13 @@ from tqdm import tqdm
 from ..codec import codec_for
 from ..config import ConfigError, save_config, to_dict
 from ..data.mix import convert_layout, repeat
-from ..data.readers import PoseSet, read_coco, read_lspet, read_mpii
+from ..data.readers import PoseSet, load_poseset
 from ..data.records import Instance
 from ..data.relabel import apply_relabel, read_relabel
 from ..data.topdown import EpochSampler, LQConfig, TopDownDataset
 from ..data.transforms import AugmentConfig
 from ..files import write_json
-from ..keypoints import KeypointSpec, get_spec
+from ..keypoints import KeypointSpec
 from ..losses import keypoint_mse, quality_loss, severity_quality
 from ..models.ckd import CKDConfig, CKDNet, build_discriminator, export_student
 from ..models.student import StudentConfig, build_student
@@ -161,16 +161,6 @@ def check_train_config(cfg: TrainConfig) -> None:
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
-
-
-def load_poseset(fmt: str, ann: str, images: str, keypoints: str = "") -> PoseSet:
-    if fmt == "mpii":
-        return read_mpii(ann, images or None)
-    if fmt == "lspet":
-        return read_lspet(images, ann or "train")
-    if fmt == "coco":
-        return read_coco(ann, images or None, get_spec(keypoints) if keypoints else None)
-    raise ValueError(f"data.format must be coco, mpii or lspet, got {fmt!r}")
 
 
 def _trainable(poseset: PoseSet, name: str) -> list[Instance]:
