@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections import Counter
 from pathlib import Path
 
 from . import __version__
@@ -66,6 +67,24 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise ConfigError(f"{args.config}: {e}") from None
     run_dir = train(cfg, resume=args.resume)
     print(f"run folder: {run_dir}")
+    return 0
+
+
+def _cmd_browse(args: argparse.Namespace) -> int:
+    from .browse import browse
+    from .config import ConfigError, load_config
+    from .engine.train import TrainConfig, check_train_config, training_set
+
+    cfg = load_config(TrainConfig, args.config, args.set)
+    try:
+        check_train_config(cfg)
+    except ConfigError as e:
+        raise ConfigError(f"{args.config}: {e}") from None
+    summary = browse(training_set(cfg), args.out, args.num, args.epoch, args.cols)
+    lq = Counter(s["lq_type"] for s in summary["samples"] if s["lq_type"])
+    print(f"{len(summary['samples'])} of {summary['people']} training people, epoch {args.epoch}"
+          + (f"; LQ: {', '.join(f'{k} x{v}' for k, v in lq.most_common())}" if lq else "; no LQ member")
+          + f" -> {Path(args.out) / 'samples.png'}")  # fmt: skip
     return 0
 
 
@@ -382,6 +401,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. optim.lr=1e-3")
     p.add_argument("--resume", help="checkpoint to continue from (exact resume)")
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("browse", help="a training config's samples as the student will see them (WQ, LQ, targets)")
+    p.add_argument("config", help="YAML TrainConfig (see configs/)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. data.lq.mode=chain")
+    p.add_argument("--out", required=True, help="folder for samples.png and samples.json")
+    p.add_argument("--num", type=_positive_int, default=16, help="how many people (default 16)")
+    p.add_argument(
+        "--epoch",
+        type=_at_least(int, 0, "an epoch >= 0"),
+        default=0,
+        help="the epoch whose draws to show (default 0: the first people the run trains on)",
+    )
+    p.add_argument("--cols", type=_positive_int, default=4, help="tiles per row (default 4)")
+    p.set_defaults(func=_cmd_browse)
 
     p = sub.add_parser("eval", help="score a checkpoint or outside predictions on an annotated set")
     src = p.add_mutually_exclusive_group(required=True)

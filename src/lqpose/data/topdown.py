@@ -65,17 +65,18 @@ class LQConfig:
         self.chain.validate("lq.chain.")
 
 
-def make_lq(img: np.ndarray, cfg: LQConfig, rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    """Degrade a full image per `cfg`; returns the image and the severity (0 for clean, 3 nominal for chain)."""
+def make_lq(img: np.ndarray, cfg: LQConfig, rng: np.random.Generator) -> tuple[np.ndarray, int, str]:
+    """Degrade a full image per `cfg`; returns the image, the severity (0 for clean, 3 nominal for chain) and what
+    was applied ('clean', 'chain' or the type's name)."""
     seed = int(rng.integers(0, 2**63 - 1))
     if cfg.clean_prob > 0 and rng.random() < cfg.clean_prob:
-        return img, 0
+        return img, 0, "clean"
     if cfg.mode == "chain" or (cfg.mode == "mix" and rng.random() < cfg.chain_prob):
-        return random_chain(img, seed, cfg.chain), 3
+        return random_chain(img, seed, cfg.chain), 3, CHAIN
     types = cfg.types or list(DEGRADATIONS)
     name = types[int(rng.integers(len(types)))]
     severity = int(cfg.severities[int(rng.integers(len(cfg.severities)))])
-    return degrade(img, name, severity, seed), severity
+    return degrade(img, name, severity, seed), severity, name
 
 
 class TopDownDataset:
@@ -196,11 +197,12 @@ class TopDownDataset:
             "readable": readable,
         }
         if self.lq is not None:
-            lq_img, severity = make_lq(img, self.lq, rng)
+            lq_img, severity, lq_type = make_lq(img, self.lq, rng)
             if cut is not None:  # the frame ends after the camera: no noise or blur beyond it, as in the benchmark
                 lq_img = cut.blank(lq_img)
             sample["lq_image"] = normalize(crop(lq_img, m, size))
             sample["lq_severity"] = severity
+            sample["lq_type"] = lq_type  # what made it: 'clean', 'chain' or a type (lqpose browse shows it)
         return sample
 
 

@@ -297,6 +297,22 @@ class _Logger:
                 self.tb.close()
 
 
+def training_set(cfg: TrainConfig) -> TopDownDataset:
+    """The training people of `cfg` (its set, relabelled where it says, plus every extra set) as the dataset a run
+    draws from, augmentation and LQ member included: what `train` trains on and `lqpose browse` shows."""
+    poseset = load_poseset(cfg.data.format, cfg.data.train_ann, cfg.data.train_images, cfg.data.keypoints)
+    instances = _trainable(poseset, cfg.data.train_ann)
+    spec = poseset.spec
+    if cfg.data.train_relabel:
+        instances = apply_relabel(instances, spec, read_relabel(cfg.data.train_relabel), cfg.data.train_ann)
+    for extra in cfg.data.extra_train:
+        instances += load_extra_train(extra, spec)
+    codec = codec_for(tuple(cfg.data.input_size), cfg.data.sigma or None)
+    joint_weights = spec.joint_weights(cfg.data.joint_weights, "data.joint_weights") if cfg.data.joint_weights else None
+    return TopDownDataset(instances, spec, codec, train=True, augment=cfg.data.augment, lq=cfg.data.lq,
+                          seed=cfg.seed, joint_weights=joint_weights)  # fmt: skip
+
+
 def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) -> Path:
     """Train a student per `cfg`; returns the run folder."""
     check_train_config(cfg)
@@ -305,19 +321,10 @@ def train(cfg: TrainConfig, resume: str | None = None, progress: bool = True) ->
     _seed_everything(cfg.seed)
     run_dir = Path(cfg.out_dir)
 
-    poseset = load_poseset(cfg.data.format, cfg.data.train_ann, cfg.data.train_images, cfg.data.keypoints)
-    instances = _trainable(poseset, cfg.data.train_ann)
-    spec = poseset.spec
-    if cfg.data.train_relabel:
-        instances = apply_relabel(instances, spec, read_relabel(cfg.data.train_relabel), cfg.data.train_ann)
-    for extra in cfg.data.extra_train:
-        instances += load_extra_train(extra, spec)
+    dataset = training_set(cfg)
+    instances, spec = dataset.instances, dataset.spec
     if cfg.model.num_keypoints != spec.num_keypoints:
         cfg.model.num_keypoints = spec.num_keypoints
-    codec = codec_for(tuple(cfg.data.input_size), cfg.data.sigma or None)
-    joint_weights = spec.joint_weights(cfg.data.joint_weights, "data.joint_weights") if cfg.data.joint_weights else None
-    dataset = TopDownDataset(instances, spec, codec, train=True, augment=cfg.data.augment, lq=cfg.data.lq,
-                             seed=cfg.seed, joint_weights=joint_weights)  # fmt: skip
     batch = min(cfg.optim.batch_size, len(instances) // world)
     sampler = EpochSampler(len(dataset), batch, cfg.seed, shuffle=True, rank=rank, world=world)
     batches_per_epoch = sampler.batches_per_epoch()
