@@ -219,3 +219,39 @@ def test_onnx_runtime_runs_on_the_cuda_provider_asked_for_and_says_when_it_canno
         assert OnnxPoseModel(bundle_onnx, device="auto").device == "cpu"
     finally:
         _Session.cuda_starts = True
+
+
+def test_threads_reach_the_onnx_runtime_sessions_and_torch(bundle_onnx, tmp_path, monkeypatch, astronaut):
+    """`threads` (API) / `--threads` (infer) sets the CPU threads of the pose model's and the detector's sessions,
+    for machines shared by several processes; 0 leaves the runtime's default (every core)."""
+    import torch
+
+    def options(model):
+        return model.session.get_session_options().intra_op_num_threads
+
+    assert options(lqpose.load(bundle_onnx).model) == 0
+    assert options(lqpose.load(bundle_onnx, threads=1).model) == 1
+    with pytest.raises(ValueError, match=r"threads must be an integer >= 0 \(0: every core\), got -1"):
+        lqpose.load(bundle_onnx, threads=-1)
+    before = torch.get_num_threads()
+    try:
+        lqpose.load("default", runtime="torch", threads=1)
+        assert torch.get_num_threads() == 1  # torch's setting is the process's
+    finally:
+        torch.set_num_threads(before)
+
+    from lqpose import api
+    from lqpose.cli import main
+
+    seen = {}
+    real_load = api.load
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(api, "load", spy)
+    photo = tmp_path / "a.png"
+    cv2.imwrite(str(photo), astronaut[..., ::-1])
+    assert main(["infer", str(bundle_onnx), str(photo), "--out", str(tmp_path / "o"), "--threads", "1"]) == 0
+    assert seen["threads"] == 1

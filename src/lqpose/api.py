@@ -103,6 +103,7 @@ def load(
     flip_test: bool = True,
     compile: bool = False,
     runtime: str = "auto",
+    threads: int = 0,
 ) -> PoseEstimator:
     """ "default" (the bundled model), an lqpose checkpoint (training run, student.pt, .safetensors) or an
     exported .onnx, ready to call on images.
@@ -118,9 +119,14 @@ def load(
     torch otherwise (a GPU, or `compile=True`). An .onnx file always runs in ONNX Runtime.
     `device`: "cpu" or "cuda[:N]"; ONNX Runtime runs on a GPU through onnxruntime-gpu's CUDA provider (one-line error
     where it is missing or does not start), and an .onnx file also takes "auto" (that GPU where it can, else the
-    CPU)."""
+    CPU).
+    `threads`: CPU threads for the pose model and a YOLOX detector (0: the runtime's default, every core), e.g. 1
+    when several processes share a machine. ONNX Runtime sets it per session; torch's setting is process-wide
+    (`torch.set_num_threads`)."""
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    if not (isinstance(threads, int) and threads >= 0):
+        raise ValueError(f"threads must be an integer >= 0 (0: every core), got {threads!r}")
     auto = runtime == "auto"
     if auto:
         runtime = "onnxruntime" if str(device) == "cpu" and not compile else "torch"
@@ -143,18 +149,18 @@ def load(
     if isinstance(detector, str):  # YOLOX on the pose model's GPU where ONNX Runtime can run there, else the CPU
         from .infer.detectors import build_detector
 
-        detector = build_detector(detector, str(device))
+        detector = build_detector(detector, str(device), threads)
     if path.suffix == ".onnx" or runtime == "onnxruntime":
         if compile:
             what = "an .onnx model" if path.suffix == ".onnx" else "runtime onnxruntime"
             raise ValueError(f"{path}: compile applies to torch models; {what} runs in ONNX Runtime")
         if path.suffix == ".onnx":  # numpy and onnxruntime only: a deployment may have no torch installed
-            m = OnnxPoseModel(path, device=str(device))
+            m = OnnxPoseModel(path, threads=threads, device=str(device))
             return PoseEstimator(m, m.spec, m.codec, detector, flip_test)
         from .export import OnnxExportError, onnx_model_for
 
         try:
-            m = onnx_model_for(path, device=str(device))
+            m = onnx_model_for(path, device=str(device), threads=threads)
         except OnnxExportError as e:  # the file was fine; the exporter could not trace this architecture
             if not auto:
                 raise
@@ -164,6 +170,10 @@ def load(
     from .engine.checkpoint import load_student_checkpoint
 
     model, spec, codec = load_student_checkpoint(path, device, for_inference=True)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     if compile:
         from .engine.evaluate import with_mirrors
         from .models.fuse import check_input, compile_for_inference

@@ -196,7 +196,8 @@ def _cmd_infer(args: argparse.Namespace) -> int:
         raise ValueError(f"expected [MODEL] INPUT, got {len(args.paths)} paths")
     model, args.input = args.paths if len(args.paths) == 2 else ["default", args.paths[0]]
     device = args.device or ("cpu" if args.runtime == "onnxruntime" else _default_device(model))  # auto: cuda if any
-    estimator = load(model, detector=detector, device=device, flip_test=not args.no_flip, runtime=args.runtime)
+    estimator = load(model, detector=detector, device=device, flip_test=not args.no_flip, runtime=args.runtime,
+                     threads=args.threads)  # fmt: skip
     summary = infer_path(estimator, args.input, args.out, args.boxes, args.score_thr, smooth=args.smooth,
                          sequence_fps=args.sequence, every_frame=args.every_frame,
                          segment_minutes=args.segment, draw=not args.json_only)  # fmt: skip
@@ -500,6 +501,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help=DEVICE_HELP[:-1] + "; cpu for --runtime onnxruntime)")
     p.add_argument("--no-flip", action="store_true",
                    help="one forward pass per person instead of the flip test (faster; -0.011 LSPET mPC)")  # fmt: skip
+    p.add_argument(
+        "--threads",
+        type=_at_least(int, 0, "a thread count >= 0"),
+        default=0,
+        help="CPU threads for the pose model and the detector (default 0: every core; e.g. 1 per process "
+        "when several share a machine)",
+    )
     p.add_argument("--runtime", choices=("auto", "torch", "onnxruntime"), default="auto",
                    help="onnxruntime: export the model at start (under a second) and run it in ONNX Runtime, the "
                    "fastest CPU path (an .onnx MODEL always runs there); torch: eager torch; auto (default): ONNX "

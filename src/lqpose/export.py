@@ -126,11 +126,11 @@ def export_safetensors(
     return out
 
 
-def onnx_model_for(checkpoint: str | Path, device: str = "cpu") -> OnnxPoseModel:
+def onnx_model_for(checkpoint: str | Path, device: str = "cpu", threads: int = 0) -> OnnxPoseModel:
     """A checkpoint's student in ONNX Runtime without a file to manage (`lqpose.load(runtime="onnxruntime")`):
     exported to a temporary folder, read into an ONNX Runtime session on `device`, and the folder removed; the
     session keeps the graph in memory."""
     with tempfile.TemporaryDirectory(prefix="lqpose-onnx-") as tmp:
-        model = OnnxPoseModel(export_onnx(checkpoint, Path(tmp) / "student.onnx"), device=device)
+        model = OnnxPoseModel(export_onnx(checkpoint, Path(tmp) / "student.onnx"), threads=threads, device=device)
     model.name = Path(checkpoint).stem
     return model

@@ -296,6 +296,8 @@ def test_yolox_reads_its_input_size_from_the_file(tmp_path):
     # a detector follows the pose model onto a GPU where ONNX Runtime can; this CPU build of onnxruntime cannot,
     # which for a detector is no error (for the pose model asked for cuda it is: tests/test_onnx_model.py)
     assert det.device == "cpu" and build_detector(str(tmp_path / "yolox_s.onnx"), "cuda:1").device == "cpu"
+    threads = build_detector(str(tmp_path / "yolox_s.onnx"), "cpu", threads=1).session.get_session_options()
+    assert threads.intra_op_num_threads == 1
 
 
 def test_detector_names(shared_data):

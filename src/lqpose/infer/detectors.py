@@ -59,19 +59,26 @@ class YoloxDetector:
     grid outputs decoded with strides 8/16/32; score = objectness x person class. The input size is read from the
     file, so the official exports all run: nano and tiny at 416x416, s/m/l/x at 640x640. `device` ('cpu', 'cuda[:N]',
     'auto'): it follows the pose model onto a GPU where ONNX Runtime can run there, else runs on the CPU
-    (lqpose.onnx_model.onnx_session); `.device` says where it runs."""
+    (lqpose.onnx_model.onnx_session); `.device` says where it runs. `threads`: ONNX Runtime's CPU threads (0: every
+    core)."""
 
     name = "yolox"
 
     def __init__(
-        self, path: str | Path, score_thr: float = 0.3, nms_thr: float = 0.45, size: int = 416, device: str = "cpu"
+        self,
+        path: str | Path,
+        score_thr: float = 0.3,
+        nms_thr: float = 0.45,
+        size: int = 416,
+        device: str = "cpu",
+        threads: int = 0,
     ):
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(
                 f"{path}: no such YOLOX ONNX file (e.g. ../shared/data/models/yolox/yolox_nano.onnx)"
             )
-        self.session, self.device = onnx_session(path, device, fallback=True)
+        self.session, self.device = onnx_session(path, device, threads, fallback=True)
         shape = self.session.get_inputs()[0].shape  # (1, 3, H, W); `size` only where the file leaves them open
         self.h, self.w = (int(d) if isinstance(d, int) else size for d in shape[2:4])
         self.score_thr, self.nms_thr = score_thr, nms_thr
@@ -123,13 +130,14 @@ def takes_score_thr(detector) -> bool:
         return False
 
 
-def build_detector(spec: str, device: str = "cpu"):
-    """'whole', 'hog', 'yolox:PATH' or a path to a YOLOX .onnx file; `device` places a YOLOX graph (onnx_session)."""
+def build_detector(spec: str, device: str = "cpu", threads: int = 0):
+    """'whole', 'hog', 'yolox:PATH' or a path to a YOLOX .onnx file; `device` and `threads` place a YOLOX graph
+    (onnx_session)."""
     if spec == "whole":
         return WholeImage()
     if spec == "hog":
         return HogDetector()
     path = spec.split(":", 1)[1] if spec.startswith("yolox:") else spec
     if path.endswith(".onnx"):
-        return YoloxDetector(path, device=device)
+        return YoloxDetector(path, device=device, threads=threads)
     raise ValueError(f"unknown detector {spec!r}; use whole, hog, or yolox:PATH/TO/yolox_nano.onnx")
