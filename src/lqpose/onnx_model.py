@@ -38,12 +38,16 @@ def cuda_device_id(device: str) -> int | None:
     raise ValueError(f"device {device!r}: ONNX Runtime runs on cpu, cuda, cuda:N or auto")
 
 
-def onnx_session(path: Path, device: str = "cpu", threads: int = 0, fallback: bool = False) -> tuple[object, str]:
+def onnx_session(
+    path: Path, device: str = "cpu", threads: int = 0, fallback: bool = False, spin: bool = True
+) -> tuple[object, str]:
     """An ONNX Runtime session for `path` on `device`: 'cpu'; 'cuda' / 'cuda:N' (needs onnxruntime-gpu, whose CUDA
     provider must start: a missing provider or CUDA library is a one-line error, where ONNX Runtime itself would log
     an error and run on the CPU); or 'auto', the CUDA provider where it is installed and starts, else the CPU.
-    `fallback` makes any GPU device behave as 'auto' does (a detector following the pose model). Returns the
-    session and where it runs ('cpu' or 'cuda:N')."""
+    `fallback` makes any GPU device behave as 'auto' does (a detector following the pose model). `spin=False`: the
+    CPU threads sleep as soon as a run ends instead of spinning for the next one, for a session that runs once per
+    frame beside another (a detector beside the pose model: docs/inference.md, "Threads"). Returns the session and
+    where it runs ('cpu' or 'cuda:N')."""
     import onnxruntime as ort
 
     device = str(device)
@@ -63,6 +67,8 @@ def onnx_session(path: Path, device: str = "cpu", threads: int = 0, fallback: bo
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
+    if not spin:
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         session = ort.InferenceSession(str(path), opts, providers=providers)
     except Exception as e:  # noqa: BLE001 - onnxruntime raises its own pybind error types

@@ -78,7 +78,8 @@ class YoloxDetector:
             raise FileNotFoundError(
                 f"{path}: no such YOLOX ONNX file (e.g. ../shared/data/models/yolox/yolox_nano.onnx)"
             )
-        self.session, self.device = onnx_session(path, device, threads, fallback=True)
+        # once per frame between the pose model's runs: spinning threads would contend with the pose model's own
+        self.session, self.device = onnx_session(path, device, threads, fallback=True, spin=False)
         shape = self.session.get_inputs()[0].shape  # (1, 3, H, W); `size` only where the file leaves them open
         self.h, self.w = (int(d) if isinstance(d, int) else size for d in shape[2:4])
         self.score_thr, self.nms_thr = score_thr, nms_thr
