@@ -24,6 +24,10 @@ def __getattr__(name):
         from .infer.track import PoseTracker
 
         return PoseTracker
+    if name == "DetectEvery":  # video: the detector on every n-th frame, people followed by keypoints in between
+        from .infer.track import DetectEvery
+
+        return DetectEvery
     if name == "VideoFrames":  # a video file, URL or camera as (index, RGB frame); a live one at its newest frame
         from .infer.video import VideoFrames
 

@@ -298,6 +298,8 @@ def test_yolox_reads_its_input_size_from_the_file(tmp_path):
     assert det.device == "cpu" and build_detector(str(tmp_path / "yolox_s.onnx"), "cuda:1").device == "cpu"
     threads = build_detector(str(tmp_path / "yolox_s.onnx"), "cpu", threads=1).session.get_session_options()
     assert threads.intra_op_num_threads == 1
+    # run once per frame beside the pose model, its threads sleep after each run instead of spinning against it
+    assert det.session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
 def test_detector_names(shared_data):
@@ -306,6 +308,43 @@ def test_detector_names(shared_data):
     assert isinstance(build_detector(f"yolox:{shared_data / 'models/yolox/yolox_nano.onnx'}"), YoloxDetector)
     with pytest.raises(ValueError, match="unknown detector"):
         build_detector("ssd")
+
+
+def test_det_every_runs_the_detector_on_every_nth_frame_of_a_clip(shared_data, clip, tmp_path, astronaut):
+    """--det-every 2 on six CCTV frames: YOLOX runs on frames 0, 2 and 4 only; the people in between are found
+    from their last keypoints, as many as on every frame, their boxes moved with them."""
+    yolox = YoloxDetector(shared_data / "models/yolox/yolox_nano.onnx")
+    calls = []
+
+    class Counting:
+        score_thr = yolox.score_thr
+
+        def __call__(self, img, score_thr=None):
+            calls.append(1)
+            return yolox(img, score_thr=score_thr)
+
+    model = lqpose.load(detector=Counting())
+    every = infer_path(model, clip, tmp_path / "every", progress=False, draw=False)
+    calls.clear()
+    half = infer_path(model, clip, tmp_path / "half", progress=False, draw=False, det_every=2)
+    assert len(calls) == half["detector_frames"] == 3 and half["frames"] == every["frames"] == 6
+    assert "detector_frames" not in every
+    frames = {n: json.loads((tmp_path / n / "clip.frames.json").read_text()) for n in ("every", "half")}
+    assert [len(f["people"]) for f in frames["half"][::2]] == [len(f["people"]) for f in frames["every"][::2]]
+    assert abs(half["people"] - every["people"]) <= 2  # people followed on frames 1, 3, 5
+    assert half["tracks"] <= every["tracks"] + 1
+    photo = tmp_path / "a.png"
+    cv2.imwrite(str(photo), astronaut[..., ::-1])
+    with pytest.raises(ValueError, match=r"--det-every applies to a detector on a tracked clip; it follows people"):
+        infer_path(model, photo, tmp_path / "photo", det_every=2)
+    with pytest.raises(ValueError, match=r"tracked clip; there is no detector \(--detector\)"):
+        infer_path(lqpose.load(), clip, tmp_path / "none", det_every=2)
+    boxes = tmp_path / "boxes.json"
+    boxes.write_text(json.dumps([{"image_id": 0, "bbox": [0, 0, 10, 10], "score": 1.0}]))
+    with pytest.raises(ValueError, match=r"tracked clip; boxes are given"):
+        infer_path(model, clip, tmp_path / "given", boxes=str(boxes), det_every=2)
+    with pytest.raises(ValueError, match=r"--det-every must be a whole number of frames >= 1, got 0"):
+        infer_path(model, clip, tmp_path / "zero", det_every=0)
 
 
 def test_infer_cli_on_images_and_video(ckpt, shared_data, clip, tmp_path, capsys):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import lqpose
-from lqpose.infer.track import OneEuroFilter, PoseTracker, box_iou, jitter
+from lqpose.infer.track import DetectEvery, OneEuroFilter, PoseTracker, box_iou, boxes_from_people, jitter
 
 
 def person(x: float, y: float, h: float = 100.0, k: int = 3, score: float = 0.9) -> dict:
@@ -162,3 +162,41 @@ def test_jitter_known_values():
     assert jitter(shake) == pytest.approx(2 / h)
     gap = {0: [(0, np.zeros((1, 2)), h), (1, np.ones((1, 2)), h), (3, np.zeros((1, 2)), h)]}
     assert math.isnan(jitter(gap))  # no three consecutive frames
+
+
+def _person(box, keypoints, score=0.9, box_score=0.8, **extra):
+    return {"bbox": list(box), "keypoints": np.asarray(keypoints, np.float32), "score": score, "box_score": box_score,
+            **extra}  # fmt: skip
+
+
+def test_boxes_from_people_keep_each_box_and_drop_people_with_too_few_sure_joints():
+    sure = [[10, 20, 0.9], [30, 60, 0.8], [20, 40, 0.5], [90, 90, 0.1]]  # the last is unsure: not counted
+    unsure = [[10, 20, 0.9], [30, 60, 0.2], [20, 40, 0.1], [90, 90, 0.1]]
+    boxes, centres = boxes_from_people([_person((5, 10, 40, 70), sure), _person((0, 0, 9, 9), unsure)])
+    np.testing.assert_allclose(boxes, [[5, 10, 40, 70, 0.8]])  # the detector's box and score, as they were
+    np.testing.assert_allclose(centres, [[20, 40]])  # the centre of the sure joints' extent
+    smoothed = _person((5, 10, 40, 70), np.zeros((4, 3)), raw_keypoints=np.asarray(sure, np.float32))
+    assert len(boxes_from_people([smoothed])[0]) == 1  # the model's own keypoints, not the smoothed ones
+
+
+def test_detect_every_runs_the_detector_every_nth_frame_and_moves_boxes_with_the_keypoints():
+    follow = DetectEvery(3)
+    joints = np.array([[10, 20, 0.9], [30, 60, 0.9], [20, 40, 0.9]], np.float32)
+    assert follow.boxes() is None  # frame 1: detect
+    people = follow.saw([_person((0, 10, 40, 70), joints)])
+    boxes = follow.boxes()  # frame 2: followed, where the person was
+    np.testing.assert_allclose(boxes, [[0, 10, 40, 70, 0.8]])
+    moved = joints + [5, -2, 0]  # the model found the person 5 px right, 2 px up
+    people = follow.saw([_person(boxes[0, :4], moved)])
+    assert people[0]["bbox"] == [5, 8, 40, 70]  # the box moved as the keypoints did, its size kept
+    np.testing.assert_allclose(follow.boxes(), [[5, 8, 40, 70, 0.8]])  # frame 3: followed again
+    with pytest.raises(ValueError, match="0 people for 1 boxes; give the model's people of this frame, one per box"):
+        follow.saw([])  # told of fewer people than it had boxes (filtered first): the motion would go to others
+    follow.saw([_person((5, 8, 40, 70), moved)])
+    assert follow.boxes() is None  # frame 4: the detector's turn
+    follow.saw([])  # it found no one
+    assert follow.boxes() is None  # frame 5: no one on the last frame: detect at once, not at frame 7
+    given = np.zeros((1, 5), np.float32)
+    assert follow.saw([]) == [] and follow.boxes(given) is given and follow.detected == 3  # given boxes pass through
+    with pytest.raises(ValueError, match=r"whole n >= 1, got 0"):
+        DetectEvery(0)

@@ -29,7 +29,7 @@ from ..files import write_json
 from ..imageio import exif_orientation, image_files, read_images, write_image
 from .detectors import takes_score_thr
 from .draw import draw_pose
-from .track import PoseTracker
+from .track import DetectEvery, PoseTracker
 from .video import VideoFrames, is_live_source, is_video_file, redact_url, stream_source
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,8 @@ def _as_result(person: dict, image_id: int) -> dict:
 
 def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None = None, score_thr: float = 0.0,
                progress: bool = True, smooth: bool | dict = False, sequence_fps: float | None = None,
-               every_frame: bool = False, segment_minutes: float | None = None, draw: bool = True) -> dict:  # fmt: skip
+               every_frame: bool = False, segment_minutes: float | None = None, draw: bool = True,
+               det_every: int = 1) -> dict:  # fmt: skip
     """Run `estimator` (lqpose.api.PoseEstimator) on `source`: an image, a folder of images, a video file, a URL
     or 'camera:N' (streams run until they end or Ctrl-C); returns a summary. `sequence_fps`: the folder's images
     are the frames of one clip (PoseTrack-style frame folders) taken at this rate, in natural name order
@@ -99,7 +100,9 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     the model is slower than the camera; `every_frame` reads every frame instead, however far behind it falls. A live
     source's output is written as it goes (the module's docstring), its video in segments of `segment_minutes`
     (default SEGMENT_MINUTES). `draw=False` writes the json only: no overlays, no video (a whole dataset's poses, or
-    a camera watched for its poses alone)."""
+    a camera watched for its poses alone). `det_every` N > 1 (tracked clips): the detector runs on every N-th frame
+    read and whenever no one was found on the last one; in between, people are followed by boxes from their last
+    keypoints (lqpose.infer.track.DetectEvery; rtmlib's det_frequency), at the pose model's cost alone."""
     stream = stream_source(source) if isinstance(source, str) else None
     tracking = sequence_fps is not None or stream is not None or is_video_file(source)
     detector = getattr(estimator, "detector", None)
@@ -117,8 +120,14 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
         raise ValueError(f"--segment must be at least a second (1/60 minute), got {segment_minutes}")
     segment_s = 60 * (SEGMENT_MINUTES if segment_minutes is None else segment_minutes) if live_source else None
     live = live_source and not every_frame
+    if not (isinstance(det_every, int) and det_every >= 1):
+        raise ValueError(f"--det-every must be a whole number of frames >= 1, got {det_every!r}")
+    if det_every > 1 and (boxes is not None or detector is None or not tracking):
+        why = ("boxes are given" if boxes is not None else "there is no detector (--detector)" if detector is None
+               else "it follows people from frame to frame: give a video, a stream or --sequence")  # fmt: skip
+        raise ValueError(f"{redact_url(str(source))}: --det-every applies to a detector on a tracked clip; {why}")
     return _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
-                       new_track_score, low, live, segment_s, draw)  # fmt: skip
+                       new_track_score, low, live, segment_s, draw, det_every)  # fmt: skip
 
 
 LOW_BOX_SCORE = 0.1  # ByteTrack's floor: a box this sure may continue a track, not start one
@@ -127,7 +136,7 @@ SEGMENT_MINUTES = 10.0  # a live stream's video is cut into files this long, eac
 
 def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
                 new_track_score: float, box_score_thr: float | None, live: bool,
-                segment_s: float | None, draw: bool) -> dict:  # fmt: skip
+                segment_s: float | None, draw: bool, det_every: int = 1) -> dict:  # fmt: skip
     out = Path(out)
     if sequence_fps is not None and (stream is not None or (Path(source).exists() and not Path(source).is_dir())):
         raise ValueError(f"{redact_url(str(source))}: a sequence is a folder of frames (videos are tracked anyway)")
@@ -138,7 +147,7 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
         out.mkdir(parents=True, exist_ok=True)
         return _infer_video(estimator, VideoFrames(source, live), out, score_thr, progress,
                             PoseTracker(smooth=smooth, new_track_score=new_track_score), given,
-                            box_score_thr, segment_s, draw)  # fmt: skip
+                            box_score_thr, segment_s, draw, det_every)  # fmt: skip
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
@@ -146,7 +155,7 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
     if is_video_file(source):
         return _infer_video(estimator, VideoFrames(source, live=False), out, score_thr, progress,
                             PoseTracker(smooth=smooth, new_track_score=new_track_score), given,
-                            box_score_thr, draw=draw)  # fmt: skip
+                            box_score_thr, draw=draw, det_every=det_every)  # fmt: skip
     if smooth and sequence_fps is None:
         raise ValueError(f"{source}: smoothing follows people over time: give a video, or a folder of frames "
                          "with --sequence")  # fmt: skip
@@ -156,13 +165,15 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
     tracker = PoseTracker(smooth=smooth, new_track_score=new_track_score) if sequence_fps else None
     clip = _ClipWriter(out / f"{source.name}.mp4", sequence_fps) if sequence_fps and draw else None
     results, images, skipped, unboxed = [], [], {}, 0
+    follow = DetectEvery(det_every)
     try:
         for image_id, path, img in read_images(files, skipped, "infer", progress, upright=True):
             # an image the detections skip has no one in it; without detections the estimator finds people
             found = given.get(path.stem, NO_BOXES) if given is not None else None
             unboxed += found is not None and len(found) == 0
+            found = follow.boxes(found)
             try:
-                people = [p for p in _people(estimator, img, found, box_score_thr, tracker, image_id)
+                people = [p for p in follow.saw(_people(estimator, img, found, box_score_thr, tracker, image_id))
                           if p["score"] >= score_thr]  # fmt: skip
             except ValueError as e:  # an image the model cannot take (a 1-px image): name it; in a folder, skip it
                 if len(files) == 1:
@@ -209,6 +220,8 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
     summary = {"images": len(images), "people": len(results), "skipped": len(skipped)}
     if tracker is not None:
         summary["tracks"] = tracker.next_id
+    if det_every > 1:
+        summary["detector_frames"] = follow.detected
     if clip is not None:
         summary["video"] = str(clip.target)
     return summary
@@ -324,21 +337,23 @@ def _natural_key(path: Path) -> list:
 
 def _infer_video(estimator, video: VideoFrames, out: Path, score_thr: float, progress: bool, tracker: PoseTracker,
                  given: dict[str, np.ndarray] | None = None, box_score_thr: float | None = None,
-                 segment_s: float | None = None, draw: bool = True) -> dict:  # fmt: skip
+                 segment_s: float | None = None, draw: bool = True, det_every: int = 1) -> dict:  # fmt: skip
     """Poses on every frame `video` hands out (a live one's newest); OUT/<stem>.mp4 holds each drawn frame over
     those dropped. `given`: read_boxes()'s boxes by 0-based frame index (a frame they skip has no people), else the
     estimator's own, kept from `box_score_thr` up when given. `segment_s` (a live source): write as it goes, the
-    video in segments that long (the module's docstring). `draw=False`: no video, the json only."""
+    video in segments that long (the module's docstring). `draw=False`: no video, the json only. `det_every`: as
+    infer_path."""
     source, target = video.name, out / f"{video.stem}.mp4"
     streaming = segment_s is not None
     clip = _ClipWriter(target, video.fps, max(1, round(segment_s * video.fps)) if streaming else None)
     frame_log = _FrameLog(out, video.stem) if streaming else None
     frames, done, found_people, interrupted = [], 0, 0, False
+    follow = DetectEvery(det_every)
     bar = tqdm(total=video.total, desc="infer video", unit="frame", disable=not progress)
     try:
         for index, rgb in video:
-            found = given.get(str(index), NO_BOXES) if given is not None else None
-            people = _people(estimator, rgb, found, box_score_thr, tracker, index)
+            found = follow.boxes(given.get(str(index), NO_BOXES) if given is not None else None)
+            people = follow.saw(_people(estimator, rgb, found, box_score_thr, tracker, index))
             people = [p for p in people if p["score"] >= score_thr]
             people = tracker.update(people, index, video.fps)
             if draw:
@@ -378,6 +393,8 @@ def _infer_video(estimator, video: VideoFrames, out: Path, score_thr: float, pro
                     ", ".join(str(p) for p in [*clip.parts, results]))  # fmt: skip
         raise KeyboardInterrupt
     summary = {"frames": done, "people": found_people, "tracks": tracker.next_id}
+    if det_every > 1:
+        summary["detector_frames"] = follow.detected
     if streaming and draw:
         summary["video"] = f"{len(clip.parts)} segment(s), {clip.parts[0].name} ..."
     elif draw:

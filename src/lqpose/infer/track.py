@@ -36,6 +36,82 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
+def keypoint_centre(person: dict, min_score: float = 0.3, min_joints: int = 3) -> np.ndarray | None:
+    """The centre of the extent of a person's keypoints scoring above `min_score` (the model's own where smoothing
+    replaced them), or None with fewer than `min_joints` of them."""
+    kps = np.asarray(person.get("raw_keypoints", person["keypoints"]), np.float32).reshape(-1, 3)
+    sure = kps[kps[:, 2] > min_score, :2]
+    return (sure.min(0) + sure.max(0)) / 2 if len(sure) >= min_joints else None
+
+
+def boxes_from_people(people: list[dict]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(N, 5) boxes x, y, w, h, score to look for this frame's people in the next one, without a detector: each
+    person's own box, with their detector score (`box_score`, else `score`), for every person with a
+    `keypoint_centre` (returned alongside, one per box)."""
+    boxes, centres = [], []
+    for p in people:
+        centre = keypoint_centre(p)
+        if centre is None:
+            continue
+        score = p.get("box_score") if p.get("box_score") is not None else p["score"]
+        boxes.append([*(float(v) for v in p["bbox"]), score])
+        centres.append(centre)
+    return np.asarray(boxes, np.float32).reshape(-1, 5), centres
+
+
+class DetectEvery:
+    """Run the detector on every `n`-th frame only (rtmlib's det_frequency): `boxes()` says, frame by frame, None
+    (run it: every n-th frame, and any frame after one where no one was found) or the last frame's people's boxes
+    (`boxes_from_people`), where the pose model looks for them again; `saw(people)` takes the model's people of that
+    frame (one per box, in order) and returns them, on a followed frame with each box moved as the centre of its
+    keypoints moved. A box keeps the detector's size and its offset from the keypoints, so the next detection is
+    compared, by the tracker, with where the person now is. Given boxes (a detections file) pass through.
+    `detected` counts the detector's frames.
+
+        follow = DetectEvery(3)
+        for i, frame in video:
+            people = tracker.update(follow.saw(model(frame, boxes=follow.boxes())), i, video.fps)
+
+    Found on vtest.avi with detection every 2nd frame: boxes centred on the keypoints' extent, padded as LSPET's
+    (rtmlib's way), were so much narrower than YOLOX's for pedestrians seen from above, and lagged a frame, that the
+    tracker's overlap fell below its floor when the detector came back: 118 tracks where every frame's detection
+    gives 79; moving each box with its keypoints gives fewer (benchmarks/det_every.py)."""
+
+    def __init__(self, n: int):
+        if not (isinstance(n, int) and n >= 1):
+            raise ValueError(f"detect every n frames needs a whole n >= 1, got {n!r}")
+        self.n, self.frames, self.detected, self.last = n, 0, 0, []
+        self.centres: list[np.ndarray] | None = None  # per followed box: its person's keypoint centre when it was made
+
+    def boxes(self, given: np.ndarray | None = None) -> np.ndarray | None:
+        self.frames += 1
+        self.centres = None
+        if given is not None:
+            return given
+        if (self.frames - 1) % self.n == 0 or not self.last:
+            self.detected += 1
+            return None
+        boxes, self.centres = boxes_from_people(self.last)
+        return boxes
+
+    def saw(self, people: list[dict]) -> list[dict]:
+        if self.centres is not None:
+            if len(people) != len(self.centres):
+                raise ValueError(f"DetectEvery.saw: {len(people)} people for {len(self.centres)} boxes; give the "
+                                 "model's people of this frame, one per box, before any filtering")  # fmt: skip
+            moved = []
+            for p, before in zip(people, self.centres, strict=True):
+                now = keypoint_centre(p)
+                if now is not None:
+                    x, y, w, h = (float(v) for v in p["bbox"])
+                    dx, dy = (float(v) for v in now - before)
+                    p = {**p, "bbox": [x + dx, y + dy, w, h]}
+                moved.append(p)
+            people = moved
+        self.last = people
+        return people
+
+
 def greedy_pairs(iou: np.ndarray, floor: float) -> list[tuple[int, int]]:
     """One-to-one (row, column) pairs of an IoU matrix, highest overlap first, each at IoU >= floor."""
     pairs, rows, cols = [], set(), set()
