@@ -180,6 +180,7 @@ def test_boxes_from_people_keep_each_box_and_drop_people_with_too_few_sure_joint
 
 
 def test_detect_every_runs_the_detector_every_nth_frame_and_moves_boxes_with_the_keypoints():
+    assert lqpose.DetectEvery is DetectEvery
     follow = DetectEvery(3)
     joints = np.array([[10, 20, 0.9], [30, 60, 0.9], [20, 40, 0.9]], np.float32)
     assert follow.boxes() is None  # frame 1: detect

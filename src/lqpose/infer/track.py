@@ -75,7 +75,7 @@ class DetectEvery:
     Found on vtest.avi with detection every 2nd frame: boxes centred on the keypoints' extent, padded as LSPET's
     (rtmlib's way), were so much narrower than YOLOX's for pedestrians seen from above, and lagged a frame, that the
     tracker's overlap fell below its floor when the detector came back: 118 tracks where every frame's detection
-    gives 79; moving each box with its keypoints gives fewer (benchmarks/det_every.py)."""
+    gives 79; moving each box with its keypoints gives 83 (docs/inference.md, benchmarks/det_every.py)."""
 
     def __init__(self, n: int):
         if not (isinstance(n, int) and n >= 1):
