@@ -10,6 +10,7 @@ from lqpose.cli import main
 from lqpose.data import read_coco
 from lqpose.infer.detect import person_boxes
 from lqpose.infer.detectors import YoloxDetector
+from lqpose.infer.track import box_iou
 
 
 @pytest.fixture
@@ -93,8 +94,37 @@ def test_bad_requests_are_one_line_errors(yolox, shared_data, tmp_path, capsys):
         (["detect", "--ann", coco, "--detector", "ssd", "--out", out], "unknown detector 'ssd'"),
         (["detect", str(tmp_path), "--images", coco, "--detector", "hog", "--out", out], "--images, --keypoints and"),
         (["detect", "--ann", str(empty), "--detector", "hog", "--out", out], "empty.json: lists no images"),
+        (["detect", "--ann", coco, "--detector", "whole", "--tiles", "2", "--out", out], "--tiles needs a detector"),
+        (["infer", coco, "--boxes", coco, "--tiles", "2", "--out", str(tmp_path)], "with --boxes there is no detector"),
     ):
         assert main(argv) == 1
         err = capsys.readouterr().err
         assert error in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "d.json").exists()
+
+
+def test_tiles_find_at_least_the_people_of_the_whole_image(yolox, shared_data, tmp_path, capsys):
+    """`--tiles 2` runs YOLOX on the whole image and on 2 x 2 tiles (TiledDetector): the whole image's people are
+    still there, and the tiles add the small ones."""
+    coco = str(shared_data / "mmpose-samples/coco/test_coco.json")
+    for tiles in ("1", "2"):
+        argv = [
+            "detect",
+            "--ann",
+            coco,
+            "--detector",
+            f"yolox:{yolox}",
+            "--tiles",
+            tiles,
+            "--out",
+            str(tmp_path / f"t{tiles}.json"),
+        ]
+        assert main(argv) == 0
+    capsys.readouterr()
+    whole, tiled = (json.loads((tmp_path / f"t{t}.json").read_text()) for t in ("1", "2"))
+    assert len(tiled) > len(whole)
+    for image_id in {d["image_id"] for d in whole}:
+        a = np.array([d["bbox"] for d in whole if d["image_id"] == image_id and d["score"] >= 0.3]).reshape(-1, 4)
+        b = np.array([d["bbox"] for d in tiled if d["image_id"] == image_id]).reshape(-1, 4)
+        if len(a):
+            assert (box_iou(a, b).max(1) >= 0.7).all()  # every sure whole-image box survives the merge

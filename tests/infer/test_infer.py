@@ -10,7 +10,15 @@ import lqpose
 from lqpose.cli import main
 from lqpose.engine.checkpoint import save_checkpoint
 from lqpose.export import export_onnx
-from lqpose.infer.detectors import HogDetector, WholeImage, YoloxDetector, build_detector
+from lqpose.infer.detectors import (
+    HogDetector,
+    TiledDetector,
+    WholeImage,
+    YoloxDetector,
+    build_detector,
+    takes_score_thr,
+    tile_windows,
+)
 from lqpose.infer.run import infer_path
 from lqpose.infer.video import is_live_source, redact_url, stream_source
 from lqpose.keypoints import COCO17
@@ -300,6 +308,40 @@ def test_yolox_reads_its_input_size_from_the_file(tmp_path):
     assert threads.intra_op_num_threads == 1
     # run once per frame beside the pose model, its threads sleep after each run instead of spinning against it
     assert det.session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_tiled_detection_adds_each_tile_people_and_drops_the_ones_its_edges_cut():
+    assert tile_windows(100, 80, 2) == [(0, 0, 60, 48), (40, 0, 100, 48), (0, 32, 60, 80), (40, 32, 100, 80)]
+
+    class Fake:
+        """The whole 100x80 image: one big person. Every tile: a small person in its middle, and a box that
+        touches the tile's right edge (a person the tile cut, unless that edge is the image's)."""
+
+        score_thr = 0.3
+
+        def __init__(self):
+            self.asked = []
+
+        def __call__(self, img, score_thr=None):
+            self.asked.append(score_thr)
+            h, w = img.shape[:2]
+            if (h, w) == (80, 100):
+                return np.array([[10, 10, 30, 60, 0.9]], np.float32)
+            return np.array([[w / 2 - 3, h / 2 - 5, 6, 10, 0.8], [w - 10, 5, 10, 20, 0.7]], np.float32)
+
+    fake = Fake()
+    tiled = TiledDetector(fake, 2)
+    boxes = tiled(np.zeros((80, 100, 3), np.uint8), score_thr=0.1)
+    expected = [[10, 10, 30, 60, 0.9]]  # the whole image's
+    expected += [[x + 27, y + 19, 6, 10, 0.8] for x, y in ((0, 0), (40, 0), (0, 32), (40, 32))]  # each tile's own
+    expected += [[90, 5, 10, 20, 0.7], [90, 37, 10, 20, 0.7]]  # cut by the image's edge, not a tile's: kept
+    np.testing.assert_allclose(sorted(boxes.tolist()), sorted(expected), atol=1e-6)
+    assert fake.asked == [0.1] * 5 and tiled.score_thr == 0.3 and takes_score_thr(tiled)  # ByteTrack's low pass
+    assert len(tiled(np.zeros((80, 100, 3), np.uint8))) == 7 and fake.asked[-1] is None
+    with pytest.raises(ValueError, match=r"--tiles needs a detector that finds people"):
+        build_detector("whole", tiles=2)
+    with pytest.raises(ValueError, match=r"a grid of at least 2"):
+        TiledDetector(fake, 1)
 
 
 def test_detector_names(shared_data):

@@ -121,6 +121,54 @@ class YoloxDetector:
         return np.concatenate([boxes[idx], score[keep][idx, None]], 1).astype(np.float32)
 
 
+def tile_windows(width: int, height: int, grid: int, overlap: float = 0.2) -> list[tuple[int, int, int, int]]:
+    """`grid` x `grid` windows x0, y0, x1, y1 over the image, each 1 + `overlap` times a grid cell on a side (so
+    neighbours share `overlap` of a cell), kept inside the image."""
+    tw, th = min(width, round(width / grid * (1 + overlap))), min(height, round(height / grid * (1 + overlap)))
+    out = []
+    for gy in range(grid):
+        for gx in range(grid):
+            x0 = min(max(0, round((gx + 0.5) * width / grid - tw / 2)), width - tw)
+            y0 = min(max(0, round((gy + 0.5) * height / grid - th / 2)), height - th)
+            out.append((x0, y0, x0 + tw, y0 + th))
+    return out
+
+
+class TiledDetector:
+    """A detector run on the whole image and on `grid` x `grid` overlapping tiles of it (SAHI-style slicing), for
+    people too small for the detector's input once the whole frame is shrunk to it (CCTV, drones): YOLOX-nano sees
+    a 1920x1080 frame at 416x234. A box that touches a tile's inner edge is dropped, since that tile cut its person
+    (whole, they are in the whole-image pass or the tile beside); the rest are merged by NMS. Dropping them is what
+    made it pay: on COCO-MINI val (YOLOX-nano, 2 x 2 tiles) recall of the labelled people at IoU 0.5 rose from 0.706
+    to 0.794 and the bundled model's AP with those boxes from 0.111 to 0.112, where plain NMS over every tile's boxes
+    read 0.809 and 0.104 (cut people kept as confident false boxes). The cost is 1 + grid^2 detector runs a frame.
+    A per-call `score_thr` reaches the inner detector when it takes one (`takes_score_thr`)."""
+
+    def __init__(self, detector, grid: int = 2, overlap: float = 0.2, nms_thr: float = 0.45, edge: float = 3.0):
+        if not (isinstance(grid, int) and grid >= 2) or not 0 <= overlap < 1:
+            raise ValueError(f"tiles: a grid of at least 2 (x 2) with an overlap in [0, 1), got {grid} and {overlap}")
+        self.detector, self.grid, self.overlap, self.nms_thr, self.edge = detector, grid, overlap, nms_thr, edge
+        self.name = f"{getattr(detector, 'name', 'detector')}+tiles{grid}"
+        if getattr(detector, "score_thr", None) is not None:
+            self.score_thr = detector.score_thr
+
+    def __call__(self, img: np.ndarray, score_thr: float | None = None) -> np.ndarray:
+        ask = {"score_thr": score_thr} if score_thr is not None and takes_score_thr(self.detector) else {}
+        h, w = img.shape[:2]
+        found = [np.asarray(self.detector(img, **ask), np.float32).reshape(-1, 5)]
+        for x0, y0, x1, y1 in tile_windows(w, h, self.grid, self.overlap):
+            b = np.asarray(self.detector(np.ascontiguousarray(img[y0:y1, x0:x1]), **ask), np.float32).reshape(-1, 5)
+            e = self.edge
+            cut = ((b[:, 0] < e) & (x0 > 0)) | ((b[:, 1] < e) & (y0 > 0))
+            cut |= ((b[:, 0] + b[:, 2] > x1 - x0 - e) & (x1 < w)) | ((b[:, 1] + b[:, 3] > y1 - y0 - e) & (y1 < h))
+            found.append(b[~cut] + np.float32([x0, y0, 0, 0, 0]))
+        boxes = np.concatenate(found)
+        if len(boxes) == 0:
+            return boxes
+        keep = np.asarray(cv2.dnn.NMSBoxes(boxes[:, :4].tolist(), boxes[:, 4].tolist(), 0.0, self.nms_thr)).reshape(-1)
+        return boxes[np.sort(keep)]
+
+
 def takes_score_thr(detector) -> bool:
     """Whether `detector` has its own `score_thr` and takes another one per call (see the module docstring)."""
     if getattr(detector, "score_thr", None) is None:
@@ -131,9 +179,13 @@ def takes_score_thr(detector) -> bool:
         return False
 
 
-def build_detector(spec: str, device: str = "cpu", threads: int = 0):
+def build_detector(spec: str, device: str = "cpu", threads: int = 0, tiles: int = 1):
     """'whole', 'hog', 'yolox:PATH' or a path to a YOLOX .onnx file; `device` and `threads` place a YOLOX graph
-    (onnx_session)."""
+    (onnx_session); `tiles` N > 1 also runs it on N x N tiles of the image (TiledDetector)."""
+    if tiles > 1:
+        if spec == "whole":
+            raise ValueError("--tiles needs a detector that finds people (yolox:PATH or hog), not 'whole'")
+        return TiledDetector(build_detector(spec, device, threads), tiles)
     if spec == "whole":
         return WholeImage()
     if spec == "hog":
