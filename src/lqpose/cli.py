@@ -56,31 +56,32 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
+def _train_config(args: argparse.Namespace):
+    """The TrainConfig of `args.config` with `--set` overrides, checked before anything runs (errors name the file)."""
     from .config import ConfigError, load_config
-    from .engine.train import TrainConfig, check_train_config, train
+    from .engine.train import TrainConfig, check_train_config
 
     cfg = load_config(TrainConfig, args.config, args.set)
     try:
         check_train_config(cfg)
     except ConfigError as e:
         raise ConfigError(f"{args.config}: {e}") from None
-    run_dir = train(cfg, resume=args.resume)
+    return cfg
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .engine.train import train
+
+    run_dir = train(_train_config(args), resume=args.resume)
     print(f"run folder: {run_dir}")
     return 0
 
 
 def _cmd_browse(args: argparse.Namespace) -> int:
     from .browse import browse
-    from .config import ConfigError, load_config
-    from .engine.train import TrainConfig, check_train_config, training_set
+    from .engine.train import training_set
 
-    cfg = load_config(TrainConfig, args.config, args.set)
-    try:
-        check_train_config(cfg)
-    except ConfigError as e:
-        raise ConfigError(f"{args.config}: {e}") from None
-    summary = browse(training_set(cfg), args.out, args.num, args.epoch, args.cols)
+    summary = browse(training_set(_train_config(args)), args.out, args.num, args.epoch, args.cols)
     lq = Counter(s["lq_type"] for s in summary["samples"] if s["lq_type"])
     print(f"{len(summary['samples'])} of {summary['people']} training people, epoch {args.epoch}"
           + (f"; LQ: {', '.join(f'{k} x{v}' for k, v in lq.most_common())}" if lq else "; no LQ member")
