@@ -278,3 +278,24 @@ def test_the_default_device_asks_torch_only_where_a_gpu_driver_is(monkeypatch):
     assert cli._default_device() == "cpu"
     # an .onnx model asks ONNX Runtime, not torch: its CUDA provider where onnxruntime-gpu has one, else the CPU
     assert cli._default_device("runs/x/student.onnx") == "auto"
+
+
+def test_bench_asks_for_matplotlib_before_it_predicts_anything(monkeypatch, tmp_path, capsys):
+    """The report's plots need matplotlib: a torch-free deployment that lacks it hears so at once, not after every
+    split has been predicted."""
+    import importlib.abc
+
+    class NoMatplotlib(importlib.abc.MetaPathFinder):  # as if not installed
+        def find_spec(self, name, path, target=None):
+            if name.split(".")[0] == "matplotlib":
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+    for name in [m for m in sys.modules if m.split(".")[0] == "matplotlib"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [NoMatplotlib(), *sys.meta_path])
+    report = tmp_path / "report"
+    assert main(["bench", "--bench", str(tmp_path / "no_bench"), "--onnx", "m.onnx", "--report", str(report)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "lqpose bench: error: this needs matplotlib, which is not installed (pip install matplotlib)"
+    )
+    assert not report.exists()

@@ -155,6 +155,8 @@ def _cmd_make_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    import matplotlib  # noqa: F401 - the report's plots: a missing install fails here, not after every prediction
+
     from .bench.report import write_report
     from .bench.run import CheckpointModel, OnnxModel, PredictionsModel, run_bench
 
