@@ -16,7 +16,7 @@ Runtime, flip test); MoveNet Lightning int8 through ai-edge-litert, one pass on 
 
 imagecorruptions pulls the GUI opencv-python and old scikit-image calls; run it from its own environment:
     python -m venv --system-site-packages venv-ic && venv-ic/bin/pip install --no-deps imagecorruptions==1.1.2
-    venv-ic/bin/python benchmarks/unseen_corruptions.py [--people 500] [--severities 1 2 3 4 5]
+    venv-ic/bin/python benchmarks/unseen_corruptions.py [--people 500] [--severities 1 2 3 4 5] [--sets lspet coco]
 """
 
 from __future__ import annotations
@@ -129,16 +129,19 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared/data")
     parser.add_argument("--people", type=int, default=500, help="the first N LSPET test people")
     parser.add_argument("--severities", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    parser.add_argument("--sets", nargs="+", choices=("lspet", "coco"), default=["lspet", "coco"])
     args = parser.parse_args()
     movenet = args.shared / "models/movenet/lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite"
     models = {"lqpose (bundle)": OnnxModel(str(DEFAULT_ONNX)), "MoveNet": build_peer(f"movenet:{movenet}")}
-    lspet = read_lspet(args.shared / "lspet", "test")
-    people = [i for i in lspet.instances if i.num_visible > 0][: args.people]
-    report("LSPET test", lspet, people, models, args.severities)
-    coco = args.shared / "coco-mini"
-    gt = read_coco(coco / "annotations/person_keypoints_val2017.json", coco / "val2017", COCO17)
-    report("COCO-MINI val (12 limb joints)", gt, [i for i in gt.instances if i.num_visible > 0], models,
-           args.severities)  # fmt: skip
+    if "lspet" in args.sets:
+        lspet = read_lspet(args.shared / "lspet", "test")
+        people = [i for i in lspet.instances if i.num_visible > 0][: args.people]
+        report("LSPET test", lspet, people, models, args.severities)
+    if "coco" in args.sets:
+        coco = args.shared / "coco-mini"
+        gt = read_coco(coco / "annotations/person_keypoints_val2017.json", coco / "val2017", COCO17)
+        report("COCO-MINI val (12 limb joints)", gt, [i for i in gt.instances if i.num_visible > 0], models,
+               args.severities)  # fmt: skip
 
 
 if __name__ == "__main__":
