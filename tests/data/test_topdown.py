@@ -103,6 +103,23 @@ def test_grayscale_makes_both_members_monochrome_and_leaves_targets_and_other_dr
         AugmentConfig(grayscale_prob=1.5).validate()
 
 
+def test_color_jitter_changes_the_colours_of_both_members_and_nothing_else(shared_data):
+    """`augment.color_prob` (a camera's white balance, saturation and gain): drawn from its own generator, before
+    the LQ member is made; geometry, targets and every other draw stay those of the run without it."""
+    s = read_coco(shared_data / "mmpose-samples/coco/test_coco.json")
+    lq = LQConfig(mode="fixed", types=["gaussian_blur"], severities=[4])
+    people = s.trainable()
+    plain = TopDownDataset(people, s.spec, codec_for((192, 256)), train=True, lq=lq, seed=0)[3]
+    aug = AugmentConfig(color_prob=1.0, color_brightness=(0.6, 0.6), color_saturation=(1.0, 1.0), color_hue=0.0)
+    x = TopDownDataset(people, s.spec, codec_for((192, 256)), train=True, augment=aug, lq=lq, seed=0)[3]
+    for key in ("matrix", "keypoints", "heatmaps", "weights", "lq_severity", "lq_type"):
+        assert np.array_equal(x[key], plain[key])
+    ratio = denorm(x["image"]).astype(float).mean() / denorm(plain["image"]).astype(float).mean()
+    assert ratio == pytest.approx(0.6, abs=0.02)  # every channel scaled by the drawn brightness
+    lq_ratio = denorm(x["lq_image"]).astype(float).mean() / denorm(plain["lq_image"]).astype(float).mean()
+    assert lq_ratio == pytest.approx(0.6, abs=0.02)  # the LQ member is made from the jittered image
+
+
 def test_truncation_edge_blanks_the_frame_beyond_it_and_unlabels_its_joints():
     from lqpose.data.transforms import Truncation, sample_truncation
 

@@ -124,3 +124,25 @@ def test_bad_occlusion_settings_are_named(field, value, words):
     cfg = AugmentConfig(**{field: value})
     with pytest.raises(ValueError, match=words):
         cfg.validate()
+
+
+def test_color_jitter_scales_brightness_and_saturation_and_turns_the_hue():
+    from lqpose.data.transforms import AugmentConfig, color_jitter, sample_color_jitter
+
+    img = np.full((2, 3, 3), (100, 50, 200), np.uint8)
+    assert np.array_equal(color_jitter(img, 1.0, 1.0, 0.0), img)  # the neutral factors change nothing
+    assert color_jitter(img, 0.5, 1.0, 0.0)[0, 0].tolist() == [50, 25, 100]
+    assert color_jitter(img, 1.0, 0.0, 0.0)[0, 0].tolist() == [82, 82, 82]  # the luma 0.299 R + 0.587 G + 0.114 B
+    assert color_jitter(img, 1.0, 2.0, 0.0)[0, 0].tolist() == [118, 18, 255]  # twice as far from it, clipped
+    red = np.full((1, 1, 3), (255, 0, 0), np.uint8)
+    assert color_jitter(red, 1.0, 1.0, 0.5)[0, 0].tolist() == [0, 255, 255]  # half the circle: cyan
+    cfg = AugmentConfig(color_brightness=(0.5, 0.5), color_saturation=(1.0, 1.0), color_hue=0.0)
+    assert sample_color_jitter(img, cfg, np.random.default_rng(0))[0, 0].tolist() == [50, 25, 100]
+    bad = {
+        "augment.color_prob must be within 0..1": AugmentConfig(color_prob=2.0),
+        r"augment.color_saturation must be \[min, max\]": AugmentConfig(color_saturation=(1.2, 0.8)),
+        "augment.color_hue is a fraction of the hue circle": AugmentConfig(color_hue=0.7),
+    }
+    for words, cfg in bad.items():
+        with pytest.raises(ValueError, match=words):
+            cfg.validate()

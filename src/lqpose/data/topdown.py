@@ -32,6 +32,7 @@ from .transforms import (
     normalize,
     occlude,
     sample_augmentation,
+    sample_color_jitter,
     sample_truncation,
     transform_points,
     warp_matrix,
@@ -178,6 +179,10 @@ class TopDownDataset:
             gray_rng = np.random.default_rng([self.seed, self.epoch, index, 3])  # apart: the main draws stay as before
             if gray_rng.random() < self.augment.grayscale_prob:  # both members: the scene itself is monochrome
                 img = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+        if self.train and self.augment.color_prob > 0:
+            color_rng = np.random.default_rng([self.seed, self.epoch, index, 4])  # apart: the main draws stay as before
+            if color_rng.random() < self.augment.color_prob:  # both members: the camera's colour, before the LQ one
+                img = sample_color_jitter(img, self.augment, color_rng)
         kps = keypoints.copy()
         kps[:, :2] = transform_points(kps[:, :2], m)
         if flip:

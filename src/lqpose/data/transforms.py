@@ -37,6 +37,14 @@ class AugmentConfig:
     # Monochrome (an infrared night camera, a black-and-white feed): the chance a training image is reduced to its
     # luma, replicated to three channels, before the LQ member is made. 0 = off (older runs unchanged).
     grayscale_prob: float = 0.0
+    # Colour (white balance, a camera's saturation and gain): the chance a training image's brightness and
+    # saturation are scaled and its hue turned by factors drawn from these ranges, before the LQ member is made.
+    # Against the global colour shifts none of the 16 types makes (docs/results.md, "Degradations it has never
+    # seen"). 0 = off (older runs unchanged).
+    color_prob: float = 0.0
+    color_brightness: tuple[float, float] = (0.7, 1.3)  # factor on every channel
+    color_saturation: tuple[float, float] = (0.4, 1.6)  # factor on the distance from the pixel's luma
+    color_hue: float = 0.05  # max turn of the hue circle, as a fraction of it
 
     def validate(self) -> None:
         lo, hi = self.occlusion_holes
@@ -49,6 +57,14 @@ class AugmentConfig:
             raise ValueError(f"augment.occlusion_size must be [min, max] within (0, 1], got {size}")
         if not 0.0 <= self.grayscale_prob <= 1.0:
             raise ValueError(f"augment.grayscale_prob must be within 0..1, got {self.grayscale_prob}")
+        if not 0.0 <= self.color_prob <= 1.0:
+            raise ValueError(f"augment.color_prob must be within 0..1, got {self.color_prob}")
+        for key in ("color_brightness", "color_saturation"):
+            lo, hi = getattr(self, key)
+            if not 0.0 <= lo <= hi:
+                raise ValueError(f"augment.{key} must be [min, max] with 0 <= min <= max, got {[lo, hi]}")
+        if not 0.0 <= self.color_hue <= 0.5:
+            raise ValueError(f"augment.color_hue is a fraction of the hue circle within 0..0.5, got {self.color_hue}")
         if not 0.0 <= self.truncation_prob <= 1.0:
             raise ValueError(f"augment.truncation_prob must be within 0..1, got {self.truncation_prob}")
         keep = list(self.truncation_keep)
@@ -217,6 +233,29 @@ def sample_augmentation(
     rotation = float(rng.uniform(-cfg.rotation, cfg.rotation)) if rng.random() < cfg.rotation_prob else 0.0
     flip = bool(rng.random() < cfg.flip_prob)
     return center.astype(np.float32), scale.astype(np.float32), rotation, flip
+
+
+def color_jitter(img: np.ndarray, brightness: float, saturation: float, hue: float) -> np.ndarray:
+    """RGB uint8 with every channel scaled by `brightness`, the colours pushed from (or toward) the pixel's luma by
+    `saturation` (0: grey, 1: as is), and the hue turned by `hue` of the circle (torchvision's ColorJitter, in this
+    order); values clipped to 0..255."""
+    x = img.astype(np.float32) * brightness
+    luma = x @ np.float32([0.299, 0.587, 0.114])
+    x = luma[..., None] + saturation * (x - luma[..., None])
+    out = np.clip(x, 0, 255).round().astype(np.uint8)
+    if hue:
+        hsv = cv2.cvtColor(out, cv2.COLOR_RGB2HSV)  # H in 0..179
+        hsv[..., 0] = ((hsv[..., 0].astype(np.int32) + round(hue * 180)) % 180).astype(np.uint8)
+        out = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+    return out
+
+
+def sample_color_jitter(img: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
+    """`color_jitter` with factors drawn from `cfg`'s ranges."""
+    brightness = float(rng.uniform(*cfg.color_brightness))
+    saturation = float(rng.uniform(*cfg.color_saturation))
+    hue = float(rng.uniform(-cfg.color_hue, cfg.color_hue))
+    return color_jitter(img, brightness, saturation, hue)
 
 
 def occlude(
