@@ -192,6 +192,7 @@ def _one_euro(text: str) -> dict:
 
 def _cmd_infer(args: argparse.Namespace) -> int:
     from .api import load
+    from .infer.detectors import build_detector
     from .infer.run import infer_path
 
     if len(args.paths) > 2:
@@ -200,11 +201,7 @@ def _cmd_infer(args: argparse.Namespace) -> int:
     device = args.device or ("cpu" if args.runtime == "onnxruntime" else _default_device(model))  # auto: cuda if any
     if args.boxes and args.tiles > 1:
         raise ValueError("--tiles runs the detector on tiles; with --boxes there is no detector to run")
-    detector = None if args.boxes else args.detector
-    if detector is not None and args.tiles > 1:
-        from .infer.detectors import build_detector
-
-        detector = build_detector(detector, device, args.threads, args.tiles)
+    detector = None if args.boxes else build_detector(args.detector, device, args.threads, args.tiles)
     estimator = load(model, detector=detector, device=device, flip_test=not args.no_flip, runtime=args.runtime,
                      threads=args.threads)  # fmt: skip
     summary = infer_path(estimator, args.input, args.out, args.boxes, args.score_thr, smooth=args.smooth,
@@ -336,7 +333,6 @@ def _input_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-# Files that a GPU torch could use leaves on Linux: the NVIDIA driver's, WSL2's GPU bridge, ROCm's kernel driver
 DEVICE_HELP = (
     "cpu, cuda, cuda:1 ... (default: cuda when available; an .onnx model: onnxruntime-gpu's CUDA provider where it "
     "starts, else cpu)"
@@ -386,6 +382,14 @@ def _severity(text: str) -> int:
     if not 1 <= value <= 5:
         raise argparse.ArgumentTypeError(f"severity must be 1..5, got {value}")
     return value
+
+
+def _add_tiles(p: argparse.ArgumentParser) -> None:
+    """--tiles, as `detect` and `infer` both take it (lqpose.infer.detectors.TiledDetector)."""
+    p.add_argument("--tiles", type=_positive_int, default=1, metavar="N",
+                   help="also run the detector on N x N overlapping tiles of each image, for people too small for "
+                   "its input (CCTV, drones; SAHI-style); 1 + N^2 detector runs an image (default 1: the whole "
+                   "image)")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -491,14 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="of --ann; lspet: --ann is the split (train/val/test), --images the LSPET folder")  # fmt: skip
     p.add_argument("--keypoints", help="keypoint layout name when --ann does not name its keypoints")
     p.add_argument("--detector", required=True, help="yolox:PATH/TO/yolox_nano.onnx, hog, or whole")
-    p.add_argument(
-        "--tiles",
-        type=_positive_int,
-        default=1,
-        metavar="N",
-        help="also run the detector on N x N overlapping tiles of each image, for people too small for its "
-        "input (CCTV, drones; SAHI-style); 1 + N^2 detector runs an image (default 1: the whole image)",
-    )
+    _add_tiles(p)
     p.add_argument("--score-thr", type=float, default=0.05,
                    help="keep boxes from this score up (default 0.05: low-score boxes still add recall to AP; "
                    "lqpose infer's own YOLOX threshold is 0.3)")  # fmt: skip
@@ -514,14 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--boxes", help="detections json, COCO results (bbox, score; file_name, or image_id = the file "
                    "stem, or the frame index from 0 in a video); an image or frame it skips has no people")  # fmt: skip
     p.add_argument("--detector", default="whole", help="whole, hog, or yolox:PATH/TO/yolox_nano.onnx")
-    p.add_argument(
-        "--tiles",
-        type=_positive_int,
-        default=1,
-        metavar="N",
-        help="also run the detector on N x N overlapping tiles of each image, for people too small for its "
-        "input (CCTV, drones; SAHI-style); 1 + N^2 detector runs an image (default 1: the whole image)",
-    )
+    _add_tiles(p)
     p.add_argument("--score-thr", type=float, default=0.0, help="drop people whose score is below this")
     p.add_argument("--device", help=DEVICE_HELP[:-1] + "; cpu for --runtime onnxruntime)")
     p.add_argument("--no-flip", action="store_true",
