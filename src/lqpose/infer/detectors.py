@@ -140,9 +140,10 @@ class TiledDetector:
     a 1920x1080 frame at 416x234. A box that touches a tile's inner edge is dropped, since that tile cut its person
     (whole, they are in the whole-image pass or the tile beside); the rest are merged by NMS. Dropping them is what
     made it pay: on COCO-MINI val (YOLOX-nano, 2 x 2 tiles) recall of the labelled people at IoU 0.5 rose from 0.706
-    to 0.794 and the bundled model's AP with those boxes from 0.111 to 0.112, where plain NMS over every tile's boxes
-    read 0.809 and 0.104 (cut people kept as confident false boxes). The cost is 1 + grid^2 detector runs a frame.
-    A per-call `score_thr` reaches the inner detector when it takes one (`takes_score_thr`)."""
+    to 0.794 and the bundled model's AP with those boxes from 0.111 to 0.113 (`lqpose detect --tiles 2`), where
+    plain NMS over every tile's boxes read 0.809 and 0.104 in a probe with the same tiles (cut people kept as
+    confident false boxes). The cost is 1 + grid^2 detector runs a frame. A per-call `score_thr` reaches the inner
+    detector when it takes one (`takes_score_thr`)."""
 
     def __init__(self, detector, grid: int = 2, overlap: float = 0.2, nms_thr: float = 0.45, edge: float = 3.0):
         if not (isinstance(grid, int) and grid >= 2) or not 0 <= overlap < 1:
