@@ -193,6 +193,7 @@ def _one_euro(text: str) -> dict:
 def _cmd_infer(args: argparse.Namespace) -> int:
     from .api import load
     from .infer.detectors import build_detector
+    from .infer.draw import DRAW_KPT_THR
     from .infer.run import infer_path
 
     if len(args.paths) > 2:
@@ -206,7 +207,8 @@ def _cmd_infer(args: argparse.Namespace) -> int:
                      threads=args.threads)  # fmt: skip
     summary = infer_path(estimator, args.input, args.out, args.boxes, args.score_thr, smooth=args.smooth,
                          sequence_fps=args.sequence, every_frame=args.every_frame,
-                         segment_minutes=args.segment, draw=not args.json_only, det_every=args.det_every)  # fmt: skip
+                         segment_minutes=args.segment, draw=not args.json_only, det_every=args.det_every,
+                         kpt_thr=DRAW_KPT_THR if args.kpt_thr is None else args.kpt_thr)  # fmt: skip
     print(", ".join(f"{k}: {v}" for k, v in summary.items()) + f" -> {args.out}")
     return 0
 
@@ -541,6 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json-only", action="store_true",
                    help="write the results json only: no overlay images, no annotated video (a dataset's poses; a "
                    "camera watched for its poses alone)")  # fmt: skip
+    p.add_argument("--kpt-thr", type=float, default=None, metavar="SCORE",
+                   help="draw keypoints scored above this (default 0.2: lqpose.infer.draw.DRAW_KPT_THR); the json "
+                   "keeps every keypoint with its score")  # fmt: skip
     p.add_argument(
         "--det-every", type=_positive_int, default=1, metavar="N",
         help="a video, stream or --sequence: run the detector on every N-th frame (and after a frame with no one), "

@@ -126,6 +126,31 @@ def test_infer_cli_no_flip_and_runtime_reach_the_model(ckpt, astronaut, tmp_path
     assert np.abs(one_pass_ort[:, :2] - one_pass[:, :2]).max() < 0.01
 
 
+def test_infer_kpt_thr_changes_the_drawing_not_the_results(ckpt, astronaut, tmp_path, capsys):
+    image = tmp_path / "astronaut.png"
+    cv2.imwrite(str(image), cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR))
+    original = cv2.imread(str(image))
+
+    def run(name: str, *flags: str) -> tuple[list, int]:
+        """The results, and how many overlay pixels differ from the photo."""
+        assert main(["infer", str(ckpt), str(image), "--out", str(tmp_path / name), *flags]) == 0
+        overlay = cv2.imread(str(tmp_path / name / "overlays/astronaut.png")).astype(int)
+        return json.loads((tmp_path / name / "results.json").read_text()), int((overlay != original).any(-1).sum())
+
+    results, _ = run("default")
+    scores = np.sort(np.asarray(results[0]["keypoints"]).reshape(-1, 3)[:, 2])
+    assert scores[-1] < 1  # so --kpt-thr 1 draws no keypoint
+    none, some, every = (
+        run("none", "--kpt-thr", "1"),
+        run("some", "--kpt-thr", f"{scores[8]:.6f}"),
+        run("all", "--kpt-thr", "0"),
+    )
+    assert none[0] == some[0] == every[0] == results  # the json keeps every keypoint, whatever is drawn
+    assert none[1] < some[1] < every[1]  # the box and its label alone; then the 8 surest keypoints; then all 17
+    assert main(["infer", str(ckpt), str(image), "--out", str(tmp_path / "bad"), "--kpt-thr", "1.5"]) != 0
+    assert "--kpt-thr must be a keypoint score within 0..1, got 1.5" in capsys.readouterr().err
+
+
 def test_auto_runtime_is_onnx_runtime_on_the_cpu_and_torch_otherwise(ckpt, astronaut, monkeypatch, caplog):
     """The default `runtime="auto"` serves on the CPU through ONNX Runtime (half eager torch's time per person,
     docs/inference.md), keeps torch where ONNX Runtime does not apply (compile, a GPU), and runs a model the exporter

@@ -13,8 +13,12 @@ def _color(score: float) -> tuple[int, int, int]:
     return int(255 * (1 - s)), int(200 * s), 40
 
 
-def draw_pose(img: np.ndarray, person: dict, spec: KeypointSpec, kp_thr: float = 0.2) -> np.ndarray:
-    """Draw one person (dict with keypoints (K, 3), bbox, score, optional quality) onto an RGB image."""
+DRAW_KPT_THR = 0.2  # keypoints less sure than this are not drawn (MMPose's demo draws from 0.3, rtmlib from 0.5)
+
+
+def draw_pose(img: np.ndarray, person: dict, spec: KeypointSpec, kp_thr: float = DRAW_KPT_THR) -> np.ndarray:
+    """Draw one person (dict with keypoints (K, 3), bbox, score, optional quality) onto an RGB image; a keypoint
+    is drawn, and a limb between two, only where its score is above `kp_thr`."""
     out = img
     kps = np.asarray(person["keypoints"], np.float32).reshape(-1, 3)
     x, y, w, h = person["bbox"]

@@ -28,7 +28,7 @@ from ..data.readers import is_box, load_json
 from ..files import write_json
 from ..imageio import exif_orientation, image_files, read_images, write_image
 from .detectors import takes_score_thr
-from .draw import draw_pose
+from .draw import DRAW_KPT_THR, draw_pose
 from .track import DetectEvery, PoseTracker
 from .video import VideoFrames, is_live_source, is_video_file, redact_url, stream_source
 
@@ -86,7 +86,7 @@ def _as_result(person: dict, image_id: int) -> dict:
 def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None = None, score_thr: float = 0.0,
                progress: bool = True, smooth: bool | dict = False, sequence_fps: float | None = None,
                every_frame: bool = False, segment_minutes: float | None = None, draw: bool = True,
-               det_every: int = 1) -> dict:  # fmt: skip
+               det_every: int = 1, kpt_thr: float = DRAW_KPT_THR) -> dict:  # fmt: skip
     """Run `estimator` (lqpose.api.PoseEstimator) on `source`: an image, a folder of images, a video file, a URL
     or 'camera:N' (streams run until they end or Ctrl-C); returns a summary. `sequence_fps`: the folder's images
     are the frames of one clip (PoseTrack-style frame folders) taken at this rate, in natural name order
@@ -102,7 +102,8 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
     (default SEGMENT_MINUTES). `draw=False` writes the json only: no overlays, no video (a whole dataset's poses, or
     a camera watched for its poses alone). `det_every` N > 1 (tracked clips): the detector runs on every N-th frame
     read and whenever no one was found on the last one; in between, people are followed by boxes from their last
-    keypoints (lqpose.infer.track.DetectEvery; rtmlib's det_frequency), at the pose model's cost alone."""
+    keypoints (lqpose.infer.track.DetectEvery; rtmlib's det_frequency), at the pose model's cost alone. `kpt_thr`:
+    the overlays draw keypoints scored above it; the json keeps every keypoint with its score."""
     stream = stream_source(source) if isinstance(source, str) else None
     tracking = sequence_fps is not None or stream is not None or is_video_file(source)
     detector = getattr(estimator, "detector", None)
@@ -126,8 +127,10 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
         why = ("boxes are given" if boxes is not None else "there is no detector (--detector)" if detector is None
                else "it follows people from frame to frame: give a video, a stream or --sequence")  # fmt: skip
         raise ValueError(f"{redact_url(str(source))}: --det-every applies to a detector on a tracked clip; {why}")
+    if not 0.0 <= kpt_thr <= 1.0:  # NaN fails too
+        raise ValueError(f"--kpt-thr must be a keypoint score within 0..1, got {kpt_thr}")
     return _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
-                       new_track_score, low, live, segment_s, draw, det_every)  # fmt: skip
+                       new_track_score, low, live, segment_s, draw, det_every, kpt_thr)  # fmt: skip
 
 
 LOW_BOX_SCORE = 0.1  # ByteTrack's floor: a box this sure may continue a track, not start one
@@ -136,7 +139,8 @@ SEGMENT_MINUTES = 10.0  # a live stream's video is cut into files this long, eac
 
 def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
                 new_track_score: float, box_score_thr: float | None, live: bool,
-                segment_s: float | None, draw: bool, det_every: int = 1) -> dict:  # fmt: skip
+                segment_s: float | None, draw: bool, det_every: int = 1,
+                kpt_thr: float = DRAW_KPT_THR) -> dict:  # fmt: skip
     out = Path(out)
     if sequence_fps is not None and (stream is not None or (Path(source).exists() and not Path(source).is_dir())):
         raise ValueError(f"{redact_url(str(source))}: a sequence is a folder of frames (videos are tracked anyway)")
@@ -147,7 +151,7 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
         out.mkdir(parents=True, exist_ok=True)
         return _infer_video(estimator, VideoFrames(source, live), out, score_thr, progress,
                             PoseTracker(smooth=smooth, new_track_score=new_track_score), given,
-                            box_score_thr, segment_s, draw, det_every)  # fmt: skip
+                            box_score_thr, segment_s, draw, det_every, kpt_thr)  # fmt: skip
     source = Path(source)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
@@ -155,7 +159,7 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
     if is_video_file(source):
         return _infer_video(estimator, VideoFrames(source, live=False), out, score_thr, progress,
                             PoseTracker(smooth=smooth, new_track_score=new_track_score), given,
-                            box_score_thr, draw=draw, det_every=det_every)  # fmt: skip
+                            box_score_thr, draw=draw, det_every=det_every, kpt_thr=kpt_thr)  # fmt: skip
     if smooth and sequence_fps is None:
         raise ValueError(f"{source}: smoothing follows people over time: give a video, or a folder of frames "
                          "with --sequence")  # fmt: skip
@@ -186,7 +190,7 @@ def _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smoo
             if draw:
                 overlay = img.copy()
                 for p in people:
-                    draw_pose(overlay, p, estimator.spec)
+                    draw_pose(overlay, p, estimator.spec, kpt_thr)
                 write_image(out / "overlays" / f"{path.stem}.png", overlay)
                 if clip is not None:
                     clip.write(overlay, image_id)
@@ -337,12 +341,13 @@ def _natural_key(path: Path) -> list:
 
 def _infer_video(estimator, video: VideoFrames, out: Path, score_thr: float, progress: bool, tracker: PoseTracker,
                  given: dict[str, np.ndarray] | None = None, box_score_thr: float | None = None,
-                 segment_s: float | None = None, draw: bool = True, det_every: int = 1) -> dict:  # fmt: skip
+                 segment_s: float | None = None, draw: bool = True, det_every: int = 1,
+                 kpt_thr: float = DRAW_KPT_THR) -> dict:  # fmt: skip
     """Poses on every frame `video` hands out (a live one's newest); OUT/<stem>.mp4 holds each drawn frame over
     those dropped. `given`: read_boxes()'s boxes by 0-based frame index (a frame they skip has no people), else the
     estimator's own, kept from `box_score_thr` up when given. `segment_s` (a live source): write as it goes, the
-    video in segments that long (the module's docstring). `draw=False`: no video, the json only. `det_every`: as
-    infer_path."""
+    video in segments that long (the module's docstring). `draw=False`: no video, the json only. `det_every`,
+    `kpt_thr`: as infer_path."""
     source, target = video.name, out / f"{video.stem}.mp4"
     streaming = segment_s is not None
     clip = _ClipWriter(target, video.fps, max(1, round(segment_s * video.fps)) if streaming else None)
@@ -358,7 +363,7 @@ def _infer_video(estimator, video: VideoFrames, out: Path, score_thr: float, pro
             people = tracker.update(people, index, video.fps)
             if draw:
                 for p in people:
-                    draw_pose(rgb, p, estimator.spec)
+                    draw_pose(rgb, p, estimator.spec, kpt_thr)
                 clip.write(rgb, index)
             record = {"frame": index, "people": [_as_result(p, index) for p in people]}
             if streaming:  # nothing kept: memory stays flat on an endless stream
