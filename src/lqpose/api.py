@@ -75,6 +75,19 @@ class PoseEstimator:
                 })  # fmt: skip
         return people
 
+    def draw(self, image: np.ndarray, people: list[dict], kpt_thr: float | None = None) -> np.ndarray:
+        """A copy of the RGB `image` with `people` (what this model returned for it) drawn as `lqpose infer` draws
+        them: skeleton, keypoints coloured red (unsure) to green (sure), box, score and quality; keypoints scored
+        at or below `kpt_thr` (default lqpose.infer.draw.DRAW_KPT_THR, 0.2) left out. Write it with
+        cv2.imwrite(path, cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))."""
+        from .infer.draw import DRAW_KPT_THR, check_kpt_thr, draw_pose
+
+        kpt_thr = check_kpt_thr(DRAW_KPT_THR if kpt_thr is None else kpt_thr)
+        out = np.ascontiguousarray(image).copy()
+        for person in people:
+            draw_pose(out, person, self.spec, kpt_thr)
+        return out
+
 
 def check_boxes(boxes) -> np.ndarray:
     """(N, 4) x, y, w, h or (N, 5) with scores, one box alone as a flat list, as float32; a box that is not finite or

@@ -8,6 +8,13 @@ import numpy as np
 from ..keypoints import KeypointSpec
 
 
+def check_kpt_thr(kpt_thr: float, what: str = "kpt_thr") -> float:
+    """`kpt_thr`, refused (NaN too) unless it is a keypoint score within 0..1, in a one-line error naming `what`."""
+    if not 0.0 <= kpt_thr <= 1.0:
+        raise ValueError(f"{what} must be a keypoint score within 0..1, got {kpt_thr}")
+    return kpt_thr
+
+
 def _color(score: float) -> tuple[int, int, int]:
     s = float(np.clip(score, 0, 1))
     return int(255 * (1 - s)), int(200 * s), 40

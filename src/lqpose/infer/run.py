@@ -28,7 +28,7 @@ from ..data.readers import is_box, load_json
 from ..files import write_json
 from ..imageio import exif_orientation, image_files, read_images, write_image
 from .detectors import takes_score_thr
-from .draw import DRAW_KPT_THR, draw_pose
+from .draw import DRAW_KPT_THR, check_kpt_thr, draw_pose
 from .track import DetectEvery, PoseTracker
 from .video import VideoFrames, is_live_source, is_video_file, redact_url, stream_source
 
@@ -127,8 +127,7 @@ def infer_path(estimator, source: str | Path, out: str | Path, boxes: str | None
         why = ("boxes are given" if boxes is not None else "there is no detector (--detector)" if detector is None
                else "it follows people from frame to frame: give a video, a stream or --sequence")  # fmt: skip
         raise ValueError(f"{redact_url(str(source))}: --det-every applies to a detector on a tracked clip; {why}")
-    if not 0.0 <= kpt_thr <= 1.0:  # NaN fails too
-        raise ValueError(f"--kpt-thr must be a keypoint score within 0..1, got {kpt_thr}")
+    check_kpt_thr(kpt_thr, "--kpt-thr")
     return _infer_path(estimator, source, stream, out, boxes, score_thr, progress, smooth, sequence_fps,
                        new_track_score, low, live, segment_s, draw, det_every, kpt_thr)  # fmt: skip
 
