@@ -7,6 +7,8 @@ import numpy as np
 
 from ..keypoints import KeypointSpec
 
+DRAW_KPT_THR = 0.2  # keypoints scored at or below this are not drawn (MMPose's demo draws from 0.3, rtmlib from 0.5)
+
 
 def check_kpt_thr(kpt_thr: float, what: str = "kpt_thr") -> float:
     """`kpt_thr`, refused (NaN too) unless it is a keypoint score within 0..1, in a one-line error naming `what`."""
@@ -18,9 +20,6 @@ def check_kpt_thr(kpt_thr: float, what: str = "kpt_thr") -> float:
 def _color(score: float) -> tuple[int, int, int]:
     s = float(np.clip(score, 0, 1))
     return int(255 * (1 - s)), int(200 * s), 40
-
-
-DRAW_KPT_THR = 0.2  # keypoints less sure than this are not drawn (MMPose's demo draws from 0.3, rtmlib from 0.5)
 
 
 def draw_pose(img: np.ndarray, person: dict, spec: KeypointSpec, kp_thr: float = DRAW_KPT_THR) -> np.ndarray:
