@@ -7,14 +7,15 @@ brightness, contrast, pixelate, JPEG: *same kind, another implementation*). elas
 image content, so the annotated joints would no longer be where the joints are; glass_blur, gaussian_blur and fog
 do not run with today's scikit-image / numpy.
 
-Each full image is corrupted at its native resolution (numpy's global generator seeded per image, type and
-severity, as imagecorruptions draws from it) and the people are cropped with their ground-truth boxes, as `lqpose
-make-bench` does with lqpose's own types. Scored: PCK@0.2 over the 12 limb joints (torso = right shoulder to left
-hip), per type the mean over severities 1-5, mPC the mean over a group's types, and the first model minus each other
-one with a 95 % interval from resampling the people (paired_bootstrap_mpc), per group and for the *colour pair*
-(saturate and brightness, the global colour shifts a camera's white balance and gain make). lqpose students run as
-`lqpose.load()` runs them (flip test; an .onnx through ONNX Runtime, a checkpoint through torch); MoveNet Lightning
-int8 through ai-edge-litert, one pass on a square crop. Every model sees the same corrupted images.
+Each full image is corrupted at its native resolution (numpy's global generator seeded per image, type and severity,
+as imagecorruptions draws from it; scikit-image's random_noise, behind impulse_noise, given the same seed) and the
+people are cropped with their ground-truth boxes, as `lqpose make-bench` does with lqpose's own types. Scored:
+PCK@0.2 over the 12 limb joints (torso = right shoulder to left hip), per type the mean over severities 1-5, mPC the
+mean over a group's types, and the first model minus each other one with a 95 % interval from resampling the people
+(paired_bootstrap_mpc), per group and for the *colour pair* (saturate and brightness, the global colour shifts a
+camera's white balance and gain make). lqpose students run as `lqpose.load()` runs them (flip test; an .onnx through
+ONNX Runtime, a checkpoint through torch); MoveNet Lightning int8 through ai-edge-litert, one pass on a square crop.
+Every model sees the same corrupted images.
 
 imagecorruptions pulls the GUI opencv-python and old scikit-image calls; run it from its own environment:
     python -m venv --system-site-packages venv-ic && venv-ic/bin/pip install --no-deps imagecorruptions==1.1.2
@@ -26,6 +27,7 @@ imagecorruptions pulls the GUI opencv-python and old scikit-image calls; run it 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import hashlib
 import tempfile
@@ -56,6 +58,25 @@ def corruption_seed(image: str, name: str, severity: int) -> int:
     return int.from_bytes(hashlib.sha256(f"{Path(image).name}|{name}|{severity}".encode()).digest()[:4], "little")
 
 
+@contextlib.contextmanager
+def skimage_noise_seeded(seed: int):
+    """skimage.util.random_noise (imagecorruptions' impulse_noise) draws from a fresh generator of its own unless
+    given `rng`, so numpy's global seed leaves it unseeded and every run different: hand it `seed` while this lasts."""
+    import skimage.util
+
+    original = skimage.util.random_noise
+
+    def random_noise(image, **kwargs):
+        kwargs.setdefault("rng", seed)
+        return original(image, **kwargs)
+
+    skimage.util.random_noise = random_noise
+    try:
+        yield
+    finally:
+        skimage.util.random_noise = original
+
+
 def corrupted_split(people: list, name: str, severity: int, folder: Path) -> list:
     """The people with their images corrupted by imagecorruptions' `name` at `severity`, written under `folder`."""
     from imagecorruptions import corrupt
@@ -64,8 +85,9 @@ def corrupted_split(people: list, name: str, severity: int, folder: Path) -> lis
     for inst in people:
         if inst.image_path not in done:
             img = read_rgb(inst.image_path)
-            np.random.seed(corruption_seed(inst.image_path, name, severity))
-            with warnings.catch_warnings():
+            seed = corruption_seed(inst.image_path, name, severity)
+            np.random.seed(seed)
+            with warnings.catch_warnings(), skimage_noise_seeded(seed):
                 warnings.simplefilter("ignore")
                 lq = np.asarray(corrupt(img, corruption_name=name, severity=severity), np.uint8)
             if lq.shape != img.shape:  # imagecorruptions returns some types at another size: back to the original

@@ -1,6 +1,7 @@
 import sys
 import types
 
+import cv2
 import numpy as np
 import pytest
 
@@ -64,3 +65,24 @@ def test_models_are_named_students_then_movenet(benchmark_script, tmp_path):
         uc.build_models([f"x={tmp_path / 'missing.onnx'}"], "none")
     with pytest.raises(SystemExit, match="pass 'none' to leave MoveNet out"):
         uc.build_models(None, str(tmp_path / "movenet.tflite"))
+
+
+def test_impulse_noise_is_seeded_per_image_like_the_others(benchmark_script, shared_data, monkeypatch, tmp_path):
+    """imagecorruptions' impulse_noise calls skimage.util.random_noise without a generator: it must still repeat."""
+    import skimage.util
+
+    uc = benchmark_script("unseen_corruptions")
+
+    def corrupt(img, corruption_name, severity):  # as imagecorruptions 1.1.2 makes impulse noise
+        return np.clip(skimage.util.random_noise(img / 255.0, mode="s&p", amount=0.03 * severity), 0, 1) * 255
+
+    monkeypatch.setitem(sys.modules, "imagecorruptions", types.SimpleNamespace(corrupt=corrupt))
+    people = [i for i in read_lspet(shared_data / "lspet", "test").instances if i.num_visible > 0][:2]
+    original, runs = skimage.util.random_noise, []
+    for k in range(2):
+        (tmp_path / str(k)).mkdir()
+        split = uc.corrupted_split(people, "impulse_noise", 3, tmp_path / str(k))
+        runs.append([cv2.imread(p.image_path) for p in split])
+    assert all(np.array_equal(a, b) for a, b in zip(*runs, strict=True))  # the same noise both times
+    assert not np.array_equal(runs[0][0], cv2.imread(people[0].image_path))  # and there is noise
+    assert skimage.util.random_noise is original  # put back afterwards
