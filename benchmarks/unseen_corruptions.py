@@ -27,11 +27,9 @@ imagecorruptions pulls the GUI opencv-python and old scikit-image calls; run it 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import hashlib
 import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +37,7 @@ import numpy as np
 from lqpose.bench.peers import build_peer
 from lqpose.bench.run import CheckpointModel, OnnxModel
 from lqpose.data.readers import PoseSet, read_coco, read_lspet
+from lqpose.degrade.corruptions import corrupt_seeded
 from lqpose.imageio import read_rgb, write_image
 from lqpose.keypoints import COCO17
 from lqpose.metrics.pck import pck_counts
@@ -58,42 +57,14 @@ def corruption_seed(image: str, name: str, severity: int) -> int:
     return int.from_bytes(hashlib.sha256(f"{Path(image).name}|{name}|{severity}".encode()).digest()[:4], "little")
 
 
-@contextlib.contextmanager
-def skimage_noise_seeded(seed: int):
-    """skimage.util.random_noise (imagecorruptions' impulse_noise) draws from a fresh generator of its own unless
-    given `rng`, so numpy's global seed leaves it unseeded and every run different: hand it `seed` while this lasts."""
-    import skimage.util
-
-    original = skimage.util.random_noise
-
-    def random_noise(image, **kwargs):
-        kwargs.setdefault("rng", seed)
-        return original(image, **kwargs)
-
-    skimage.util.random_noise = random_noise
-    try:
-        yield
-    finally:
-        skimage.util.random_noise = original
-
-
 def corrupted_split(people: list, name: str, severity: int, folder: Path) -> list:
-    """The people with their images corrupted by imagecorruptions' `name` at `severity`, written under `folder`."""
-    from imagecorruptions import corrupt
-
+    """The people with their images corrupted by imagecorruptions' `name` at `severity`, written under `folder`
+    (lqpose's ic_* degradation types make the same call, seeded the same way: lqpose.degrade.corruptions)."""
     out, done = [], {}
     for inst in people:
         if inst.image_path not in done:
             img = read_rgb(inst.image_path)
-            seed = corruption_seed(inst.image_path, name, severity)
-            np.random.seed(seed)
-            with warnings.catch_warnings(), skimage_noise_seeded(seed):
-                warnings.simplefilter("ignore")
-                lq = np.asarray(corrupt(img, corruption_name=name, severity=severity), np.uint8)
-            if lq.shape != img.shape:  # imagecorruptions returns some types at another size: back to the original
-                import cv2
-
-                lq = cv2.resize(lq, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_AREA)
+            lq = corrupt_seeded(img, name, severity, corruption_seed(inst.image_path, name, severity))
             path = folder / f"{Path(inst.image_path).stem}.png"
             write_image(path, lq)
             done[inst.image_path] = str(path)

@@ -14,13 +14,15 @@ from .devices import gpu_driver_possible
 
 
 def _cmd_degrade(args: argparse.Namespace) -> int:
-    from .degrade import DEGRADATIONS, ChainConfig
+    from .degrade import DEGRADATIONS, IMAGECORRUPTIONS, ChainConfig
     from .degrade.run import CHAIN, degrade_path
 
     if args.list:
         for spec in DEGRADATIONS.values():
             print(f"{spec.name}\t{spec.family}")
         print(f"{CHAIN}\tchain (random high-order training chain)")
+        for spec in IMAGECORRUPTIONS.values():  # optional: pip install --no-deps imagecorruptions==1.1.2
+            print(f"{spec.name}\t{spec.family} (imagecorruptions, COCO-C)")
         return 0
     if args.input is None or args.output is None:
         raise ValueError("degrade needs IN and OUT (or --list)")

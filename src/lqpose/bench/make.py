@@ -26,7 +26,16 @@ from tqdm import tqdm
 
 from .. import __version__
 from ..data.readers import PoseSet, images_by_id
-from ..degrade import DEGRADATIONS, degrade_with_params, image_seed, replay_chain, sample_camera_chain
+from ..degrade import (
+    DEGRADATIONS,
+    IMAGECORRUPTIONS,
+    degrade_with_params,
+    get_spec,
+    image_seed,
+    replay_chain,
+    sample_camera_chain,
+)
+from ..degrade.corruptions import require_imagecorruptions
 from ..files import atomic_write_bytes, folder_lock, write_json
 from ..imageio import encode_image, read_rgb
 from ..metrics.coco import to_coco_gt
@@ -113,8 +122,12 @@ def make_bench(
     real = dataset == "exlpose"
     types = list(DEGRADATIONS) if types is None else types
     for t in types:
-        if t not in DEGRADATIONS:
-            raise ValueError(f"unknown degradation type {t!r}; see `lqpose degrade --list`")
+        try:
+            get_spec(t)
+        except ValueError as e:
+            raise ValueError(f"{e}; see `lqpose degrade --list`") from None
+    if any(t in IMAGECORRUPTIONS for t in types):
+        require_imagecorruptions()  # before any image is written, not in the first worker
     severities = [1, 2, 3, 4, 5] if severities is None else severities
     if any(s not in (1, 2, 3, 4, 5) for s in severities) or (types and not severities):
         raise ValueError(f"severities must be within 1..5, got {severities}")

@@ -10,14 +10,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..degrade import DEGRADATIONS
+from ..degrade import DEGRADATIONS, IMAGECORRUPTIONS
 from ..files import atomic_write_bytes, write_text
 from ..imageio import read_rgb, write_image
 from ..metrics.coco import oks
 from ..metrics.pck import pck_counts
 from ..metrics.robustness import family_means, mpc, mpc_weights, paired_bootstrap_mpc, rpc
 
-FAMILIES = {name: spec.family for name, spec in DEGRADATIONS.items()}
+FAMILIES = {name: spec.family for name, spec in {**DEGRADATIONS, **IMAGECORRUPTIONS}.items()}
 
 
 def _main_metric(gt) -> str:

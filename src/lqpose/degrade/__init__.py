@@ -16,6 +16,7 @@ from .chain import (
 from .registry import (
     DEGRADATIONS,
     FAMILIES,
+    IMAGECORRUPTIONS,
     SEVERITIES,
     DegradationSpec,
     check_image,
@@ -57,6 +58,7 @@ __all__ = [
     "DEGRADATIONS",
     "DegradationSpec",
     "FAMILIES",
+    "IMAGECORRUPTIONS",
     "SEVERITIES",
     "check_image",
     "check_severity",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import blur, compression, light, noise, resolution, weather
+from . import blur, compression, corruptions, light, noise, resolution, weather
 
 SEVERITIES = (1, 2, 3, 4, 5)
 
@@ -69,6 +69,20 @@ FAMILIES: dict[str, list[str]] = {}
 for _spec_ in DEGRADATIONS.values():
     FAMILIES.setdefault(_spec_.family, []).append(_spec_.name)
 
+# imagecorruptions' types (COCO-C's code), optional: asked for by name (ic_snow, ...), never part of the defaults
+# (make-bench's types, the training mix), and needing `pip install --no-deps imagecorruptions==1.1.2`
+IMAGECORRUPTIONS: dict[str, DegradationSpec] = {
+    f"{corruptions.IC_PREFIX}{name}": DegradationSpec(
+        f"{corruptions.IC_PREFIX}{name}",
+        f"ic {category}",
+        SEVERITIES,
+        corruptions.ic_params,
+        corruptions.ic_apply(name),
+        f"imagecorruptions' {name} (COCO-C), its own severity scale",
+    )  # fmt: skip
+    for name, category in corruptions.IC_CATEGORIES.items()
+}
+
 
 def check_image(img: np.ndarray) -> None:
     """Refuse anything but an RGB uint8 HxWx3 array, naming what was given."""
@@ -89,12 +103,12 @@ def check_severity(severity: int) -> None:
 
 def get_spec(name: str) -> DegradationSpec:
     """The spec for `name`, or an error that suggests the closest known names."""
-    try:
-        return DEGRADATIONS[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, list(DEGRADATIONS), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(DEGRADATIONS)}"
-        raise ValueError(f"unknown degradation type {name!r}{hint}") from None
+    spec = DEGRADATIONS.get(name) or IMAGECORRUPTIONS.get(name)
+    if spec is None:
+        close = difflib.get_close_matches(name, [*DEGRADATIONS, *IMAGECORRUPTIONS], n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(DEGRADATIONS)}, ic_*"
+        raise ValueError(f"unknown degradation type {name!r}{hint}")
+    return spec
 
 
 def image_seed(global_seed: int, image_id: int | str, name: str, severity: int | str) -> int:
