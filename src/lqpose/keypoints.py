@@ -217,6 +217,12 @@ def joint_mapping(src: KeypointSpec, dst: KeypointSpec) -> list[tuple[int, int]]
     return [(src_idx[canon.get(n, n)], j) for j, n in enumerate(dst.names) if canon.get(n, n) in src_idx]
 
 
+def shared_joints(src: KeypointSpec, dst: KeypointSpec) -> list[str]:
+    """dst's names of the joints `src` also has (by name or SAME_JOINT), in dst's order: what a model of layout `src`
+    can be scored on in a set of layout `dst` (COCO's 12 limb joints for a CrowdPose-14 model)."""
+    return [dst.names[j] for _, j in joint_mapping(src, dst)]
+
+
 def map_keypoints(keypoints: np.ndarray, src: KeypointSpec, dst: KeypointSpec) -> np.ndarray:
     """Convert (..., K_src, C) keypoints to dst's layout; joints dst has but src lacks get zeros (unlabelled)."""
     out = np.zeros(keypoints.shape[:-2] + (dst.num_keypoints, keypoints.shape[-1]), keypoints.dtype)

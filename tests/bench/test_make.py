@@ -139,3 +139,21 @@ def test_two_builds_of_one_folder_at_once_take_turns(coco, tmp_path):
         th.join()
     assert errors == [] and results["x"] == results["y"]
     assert verify_bench(tmp_path / "a") == [] and not (tmp_path / "a/.progress.jsonl").exists()
+
+
+def test_make_bench_joints_of_scores_a_layout_on_the_joints_it_shares(coco, tmp_path, capsys):
+    from lqpose.cli import main
+
+    out = tmp_path / "limbs"
+    assert main(["make-bench", "--dataset", "coco", "--ann", str(coco), "--out", str(out), "--types", "jpeg",
+                 "--severities", "3", "--joints-of", "crowdpose"]) == 0  # fmt: skip
+    assert "scored on the 12 joints 'crowdpose' shares with 'coco': left_shoulder, right_shoulder," in (
+        capsys.readouterr().out
+    )
+    gt = json.loads((out / "ground_truth.json").read_text())
+    full = [np.reshape(a["keypoints"], (17, 3)) for a in json.loads(coco.read_text())["annotations"]]
+    with_limbs = [k for k in full if (k[5:, 2] > 0).any()]  # people with no labelled limb joint are dropped
+    assert len(gt["annotations"]) == len(with_limbs) < len(full)
+    for ann, k in zip(gt["annotations"], with_limbs, strict=True):  # the face unlabelled, the limbs as annotated
+        kept = np.reshape(ann["keypoints"], (17, 3))
+        assert not kept[:5].any() and np.array_equal(kept[5:], k[5:])

@@ -18,7 +18,7 @@ from ..data.records import Instance
 from ..data.topdown import TopDownDataset
 from ..devices import is_torch_module
 from ..files import write_json
-from ..keypoints import KeypointSpec, joint_mapping, map_keypoints
+from ..keypoints import KeypointSpec, map_keypoints, shared_joints
 from ..metrics import coco_keypoint_ap, oks_nms, pck, pckh
 from ..onnx_model import predict_arrays
 
@@ -177,7 +177,7 @@ def run_eval(
 
             model, spec, codec = load_student_checkpoint(checkpoint, device, for_inference=True)
         if spec.names != gt.spec.names:  # e.g. the bundled CrowdPose-14 model on COCO: score the joints both name
-            shared = [gt.spec.names[j] for _, j in joint_mapping(spec, gt.spec)]
+            shared = shared_joints(spec, gt.spec)
             if len(shared) < 0.5 * gt.spec.num_keypoints:
                 raise ValueError(f"{checkpoint}: model predicts {spec.num_keypoints} keypoints of layout "
                                  f"{spec.name!r}, the annotations use {gt.spec.name!r} ({gt.spec.num_keypoints}); "
