@@ -60,7 +60,9 @@ def require_imagecorruptions():
 @contextlib.contextmanager
 def skimage_noise_seeded(seed: int):
     """skimage.util.random_noise (imagecorruptions' impulse_noise) draws from a fresh generator of its own unless
-    given `rng`, so numpy's global seed leaves it unseeded and every run different: hand it `seed` while this lasts."""
+    given `rng`, so numpy's global seed leaves it unseeded and every run different: hand it `seed` while this lasts.
+    It swaps the module's function for the call, as numpy's global seed is process-wide anyway: one call at a time
+    per process (make-bench's workers are processes)."""
     import skimage.util
 
     original = skimage.util.random_noise
