@@ -148,10 +148,10 @@ def _cmd_make_bench(args: argparse.Namespace) -> int:
         raise ValueError(f"--dataset must be one of {', '.join(fmt)}, got {args.dataset!r}")
     gt = load_poseset(fmt[args.dataset], args.ann, args.images or "")
     if args.joints_of:
-        from .keypoints import get_spec, shared_joints
+        from .keypoints import MIN_SHARED_JOINTS, get_spec, shared_joints
 
         names = shared_joints(get_spec(args.joints_of), gt.spec)
-        if len(names) < 0.5 * gt.spec.num_keypoints:  # the bar lqpose eval sets for scoring another layout
+        if len(names) < MIN_SHARED_JOINTS * gt.spec.num_keypoints:  # the bar lqpose eval and bench set
             raise ValueError(f"--joints-of {args.joints_of}: shares {len(names)} of {args.ann}'s "
                              f"{gt.spec.num_keypoints} joints, too few to score")  # fmt: skip
         gt = gt.only_joints(names)

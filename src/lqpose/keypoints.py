@@ -217,6 +217,11 @@ def joint_mapping(src: KeypointSpec, dst: KeypointSpec) -> list[tuple[int, int]]
     return [(src_idx[canon.get(n, n)], j) for j, n in enumerate(dst.names) if canon.get(n, n) in src_idx]
 
 
+# A model is scored on a set of another layout only on the joints both name, and only where those are at least this
+# share of the set's joints (COCO's 12 limbs of 17 for a CrowdPose-14 model; fewer would rank it on a fragment)
+MIN_SHARED_JOINTS = 0.5
+
+
 def shared_joints(src: KeypointSpec, dst: KeypointSpec) -> list[str]:
     """dst's names of the joints `src` also has (by name or SAME_JOINT), in dst's order: what a model of layout `src`
     can be scored on in a set of layout `dst` (COCO's 12 limb joints for a CrowdPose-14 model)."""

@@ -20,7 +20,7 @@ from ..data.readers import PoseSet, read_coco, read_detections
 from ..data.records import Instance
 from ..engine.evaluate import predict, score, to_layout
 from ..files import write_text
-from ..keypoints import SPECS, joint_mapping
+from ..keypoints import MIN_SHARED_JOINTS, SPECS, joint_mapping
 from ..metrics.coco import per_keypoint_similarity
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class CheckpointModel:
         if self.spec.names == spec.names:
             return predict(self.model, people, spec, self.codec, self.batch_size, self.flip_test, progress=progress)
         shared = joint_mapping(self.spec, spec)
-        if len(shared) < 0.5 * spec.num_keypoints:
+        if len(shared) < MIN_SHARED_JOINTS * spec.num_keypoints:
             raise ValueError(f"{self.name}: predicts layout {self.spec.name!r}, which shares only {len(shared)} "
                              f"joints with the benchmark's {spec.name!r}")  # fmt: skip
         results = predict(self.model, people, self.spec, self.codec, self.batch_size, self.flip_test, progress=progress)

@@ -18,7 +18,7 @@ from ..data.records import Instance
 from ..data.topdown import TopDownDataset
 from ..devices import is_torch_module
 from ..files import write_json
-from ..keypoints import KeypointSpec, map_keypoints, shared_joints
+from ..keypoints import MIN_SHARED_JOINTS, KeypointSpec, map_keypoints, shared_joints
 from ..metrics import coco_keypoint_ap, oks_nms, pck, pckh
 from ..onnx_model import predict_arrays
 
@@ -178,7 +178,7 @@ def run_eval(
             model, spec, codec = load_student_checkpoint(checkpoint, device, for_inference=True)
         if spec.names != gt.spec.names:  # e.g. the bundled CrowdPose-14 model on COCO: score the joints both name
             shared = shared_joints(spec, gt.spec)
-            if len(shared) < 0.5 * gt.spec.num_keypoints:
+            if len(shared) < MIN_SHARED_JOINTS * gt.spec.num_keypoints:
                 raise ValueError(f"{checkpoint}: model predicts {spec.num_keypoints} keypoints of layout "
                                  f"{spec.name!r}, the annotations use {gt.spec.name!r} ({gt.spec.num_keypoints}); "
                                  f"they share {len(shared)} joints, too few to score")  # fmt: skip
