@@ -72,16 +72,13 @@ for _spec_ in DEGRADATIONS.values():
 # imagecorruptions' types (COCO-C's code), optional: asked for by name (ic_snow, ...), never part of the defaults
 # (make-bench's types, the training mix), and needing `pip install --no-deps imagecorruptions==1.1.2`
 IMAGECORRUPTIONS: dict[str, DegradationSpec] = {
-    f"{corruptions.IC_PREFIX}{name}": DegradationSpec(
-        f"{corruptions.IC_PREFIX}{name}",
-        f"ic {category}",
-        SEVERITIES,
-        corruptions.ic_params,
-        corruptions.ic_apply(name),
-        f"imagecorruptions' {name} (COCO-C), its own severity scale",
-    )  # fmt: skip
-    for name, category in corruptions.IC_CATEGORIES.items()
-}
+    s.name: s
+    for s in [
+        DegradationSpec(f"{corruptions.IC_PREFIX}{name}", f"ic {category}", SEVERITIES, corruptions.ic_params,
+                        corruptions.ic_apply(name), f"imagecorruptions' {name} (COCO-C), its own severity scale")
+        for name, category in corruptions.IC_CATEGORIES.items()
+    ]
+}  # fmt: skip
 
 
 def check_image(img: np.ndarray) -> None:
