@@ -13,7 +13,7 @@ from lqpose.cli import main
 from lqpose.config import load_config
 from lqpose.data.relabel import Relabel, write_relabel
 from lqpose.engine.checkpoint import load_checkpoint, load_student_checkpoint
-from lqpose.engine.train import TrainConfig, TrainingDiverged, train
+from lqpose.engine.train import TrainConfig, TrainingDiverged, nested_subset, train, training_set
 from lqpose.keypoints import get_spec
 
 
@@ -232,6 +232,28 @@ def test_extra_train_errors_name_the_entry(tiny_config, shared_data):
         train(cfg, progress=False)
     with pytest.raises(ValueError, match=r"data\.extra_train: unknown key 'repet'; did you mean 'repeat'"):
         load_config(TrainConfig, tiny_config, [f"data.extra_train=[{{ann: {coco}, repet: 2}}]"])
+
+
+def test_nested_subset_keeps_order_nests_and_ignores_the_run_seed():
+    people = list(range(100))
+    small, large = nested_subset(people, 10, "set"), nested_subset(people, 40, "set")
+    assert len(small) == 10 and len(large) == 40
+    assert small == sorted(small) and set(small) <= set(large)  # original order; every 10 inside the 40
+    assert nested_subset(people, 100, "set") == people
+    with pytest.raises(ValueError, match=r"^set: data.train_people is 101, but the set has only 100 trainable people$"):
+        nested_subset(people, 101, "set")
+
+
+def test_train_people_draws_the_training_set(tiny_config, shared_data):
+    # the COCO sample's 12 trainable people: 5 of them, the same 5 whatever the run's seed
+    picked = []
+    for seed in (0, 7):
+        cfg = load_config(TrainConfig, tiny_config, ["data.train_people=5", f"seed={seed}"])
+        picked.append([i.ann_id for i in training_set(cfg).instances])
+    assert len(picked[0]) == 5 and picked[0] == picked[1]
+    cfg = load_config(TrainConfig, tiny_config, ["data.train_people=-1"])
+    with pytest.raises(ValueError, match=r"^data\.train_people must be >= 0 \(0: every person\), got -1$"):
+        train(cfg, progress=False)
 
 
 def test_train_relabel_exchanges_and_drops_training_people(tiny_config, tmp_path, shared_data, caplog):

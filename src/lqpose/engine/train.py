@@ -64,6 +64,9 @@ class DataConfig:
     train_ann: str = ""
     train_images: str = ""
     train_relabel: str = ""  # label-correction file for the main training set (data.relabel); empty = as published
+    # train on this many of the main set's people (0 = all): the first N of one fixed shuffle (seed 0), so a smaller
+    # subset lies inside every larger one and a learning curve over N changes only the number of people
+    train_people: int = 0
     joint_weights: dict[str, float] = field(default_factory=dict)  # heatmap-loss weight by joint name; others 1
     val_ann: str = ""
     val_images: str = ""
@@ -126,6 +129,7 @@ def check_train_config(cfg: TrainConfig) -> None:
          "must be [width, height], each a multiple of 4 and >= 32", list(d.input_size)),
         (d.sigma >= 0, "data.sigma", "must be >= 0 (0: scaled with the input size)", d.sigma),
         (d.workers >= 0, "data.workers", "must be >= 0", d.workers),
+        (d.train_people >= 0, "data.train_people", "must be >= 0 (0: every person)", d.train_people),
         (cfg.log_every >= 1, "log_every", "must be >= 1", cfg.log_every),
         (cfg.ckpt_every >= 1, "ckpt_every", "must be >= 1", cfg.ckpt_every),
         (cfg.eval_batch_size >= 1, "eval_batch_size", "must be >= 1", cfg.eval_batch_size),
@@ -173,6 +177,16 @@ def _trainable(poseset: PoseSet, name: str) -> list[Instance]:
     if not instances:
         raise ValueError(f"{name}: no trainable people (labelled keypoints and a readable image)")
     return instances
+
+
+def nested_subset(instances: list[Instance], n: int, name: str) -> list[Instance]:
+    """The first `n` people of one fixed shuffle of `instances` (seed 0, whatever the run's seed), in their original
+    order. Subsets of one set nest (every 1,000 lie inside every 2,000), so runs over n differ by people alone."""
+    if n > len(instances):
+        raise ValueError(f"{name}: data.train_people is {n}, but the set has only {len(instances)} trainable people")
+    keep = np.sort(np.random.default_rng(0).permutation(len(instances))[:n])
+    log.info("%s: training on %d of its %d people (data.train_people)", name, n, len(instances))
+    return [instances[i] for i in keep]
 
 
 def load_extra_train(extra: ExtraTrainSet, spec: KeypointSpec) -> list[Instance]:
@@ -305,6 +319,8 @@ def training_set(cfg: TrainConfig) -> TopDownDataset:
     spec = poseset.spec
     if cfg.data.train_relabel:
         instances = apply_relabel(instances, spec, read_relabel(cfg.data.train_relabel), cfg.data.train_ann)
+    if cfg.data.train_people:
+        instances = nested_subset(instances, cfg.data.train_people, cfg.data.train_ann)
     for extra in cfg.data.extra_train:
         instances += load_extra_train(extra, spec)
     codec = codec_for(tuple(cfg.data.input_size), cfg.data.sigma or None)
