@@ -2,10 +2,9 @@
 
 Scores students trained on nested subsets of one set (`data.train_people`) with the flip test, clean, ground-truth
 boxes, on LSPET test (500 people) and on COCO-MINI val + train (150 people with a labelled limb joint, scored on the
-12 limb joints; PCK@0.2 counts the 91 with a labelled torso): PCK@0.2 and OKS AP.
-Then fits PCK@0.2 against log2(people) by least squares: the gain per doubling, with a 95 % interval from
-resampling people (one resample shared by every model, so the arms stay paired). Optional reference rows (the
-MoveNet) are scored on the same people; where the fit's COCO gain per doubling is above zero, it prints how many
+12 limb joints; PCK@0.2 counts the 91 with a labelled torso): PCK@0.2 and OKS AP. Then fits PCK@0.2 against
+log2(people) by least squares: the gain per doubling, with a 95 % interval from resampling people (one resample
+shared by every model, so the arms stay paired). Optional reference rows (e.g. MoveNet) are scored on the same people; where the fit's COCO gain per doubling is above zero, it prints how many
 doublings (and people) a log-linear curve would need to add `--gap` PCK@0.2 (round 40: 0.160, the bundle's clean
 gap to MoveNet on COCO-MINI val in docs/results.md; the bundle itself is no fair row here, as it trained on the
 COCO-MINI train people).
