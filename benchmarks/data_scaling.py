@@ -4,24 +4,25 @@ Scores students trained on nested subsets of one set (`data.train_people`) with 
 boxes, on LSPET test (500 people) and on COCO-MINI val + train (150 people with a labelled limb joint, scored on the
 12 limb joints; PCK@0.2 counts the 91 with a labelled torso): PCK@0.2 and OKS AP. Then fits PCK@0.2 against
 log2(people) by least squares: the gain per doubling, with a 95 % interval from resampling people (one resample
-shared by every model, so the arms stay paired). Optional reference rows (e.g. MoveNet) are scored on the same people; where the fit's COCO gain per doubling is above zero, it prints how many
-doublings (and people) a log-linear curve would need to add `--gap` PCK@0.2 (round 40: 0.160, the bundle's clean
-gap to MoveNet on COCO-MINI val in docs/results.md; the bundle itself is no fair row here, as it trained on the
-COCO-MINI train people).
+shared by every model, so the arms stay paired). Optional reference rows (MoveNet, other seeds) are scored on the
+same people; where the fit's COCO gain per doubling is above zero, it prints how many doublings (and people) a
+log-linear curve would need to add `--gap` PCK@0.2 (round 40: 0.160, the bundle's clean gap to MoveNet on COCO-MINI
+val in docs/results.md; the bundle itself is no fair row here, as it trained on the COCO-MINI train people).
 
 What the extrapolation is worth: a fixed schedule leaves the larger sets less converged (it understates their
 gain), a log-linear fit extrapolated far ignores the flattening that learning curves usually show (it overstates
 it), and LSPET people are not COCO people (a COCO person would teach COCO people more than an LSPET person does).
 
     python benchmarks/data_scaling.py --run 1125=runs/lspet/r40_people_1125/student.pt \\
-        --run 2250=... --run 4500=... --run 9000=... --reference movenet=$MOVENET --gap 0.160
-    # MOVENET=../shared/data/models/movenet/lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite
+        --run 2250=... --run 4500=... --run 9000=... --reference MoveNet=$MOVENET --gap 0.160
+    # MOVENET=movenet:../shared/data/models/movenet/lite-model_movenet_singlepose_lightning_tflite_int8_4.tflite
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +44,9 @@ def coco_mini(root: Path) -> PoseSet:
 
 
 def predictions(name: str, model: str, gt: PoseSet, set_name: str, out: Path) -> list[dict]:
-    """Clean predictions of `model` (a checkpoint, .onnx, 'default' or a MoveNet .tflite) for `gt`'s people, cached in
-    OUT/<set>/<name>/results.json (delete the folder to score again)."""
-    folder = out / set_name / name
+    """Clean predictions of `model` (a checkpoint, .onnx, 'default' or a MoveNet .tflite, bare or as `lqpose bench`'s
+    movenet:PATH) for `gt`'s people, cached in OUT/<set>/<name>/results.json (delete the folder to score again)."""
+    folder = out / set_name / re.sub(r"[^A-Za-z0-9.+-]+", "_", name)
     cached = folder / "results.json"
     if cached.is_file():
         return json.loads(cached.read_text())
@@ -53,7 +54,7 @@ def predictions(name: str, model: str, gt: PoseSet, set_name: str, out: Path) ->
         from lqpose.bench.peers import MoveNetPeer
 
         people = [i for i in gt.instances if i.num_visible > 0]
-        results = MoveNetPeer(model).predict(people, gt.spec)
+        results = MoveNetPeer(model.removeprefix("movenet:")).predict(people, gt.spec)
         folder.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(".tmp")
         tmp.write_text(json.dumps(results))
