@@ -29,7 +29,8 @@ import numpy as np
 
 from lqpose.data.readers import PoseSet, read_coco, read_lspet
 from lqpose.engine.evaluate import run_eval, score
-from lqpose.metrics.pck import LIMB_PARTS, pck_counts
+from lqpose.files import write_json
+from lqpose.metrics.pck import limb_joints, pck_counts
 
 SHARED = Path(__file__).resolve().parents[1] / "../shared/data"
 
@@ -44,22 +45,19 @@ def coco_mini(root: Path) -> PoseSet:
 
 
 def predictions(name: str, model: str, gt: PoseSet, set_name: str, out: Path) -> list[dict]:
-    """Clean predictions of `model` (a checkpoint, .onnx, 'default' or a MoveNet .tflite, bare or as `lqpose bench`'s
-    movenet:PATH) for `gt`'s people, cached in OUT/<set>/<name>/results.json (delete the folder to score again)."""
+    """Clean predictions of `model` (a checkpoint, .onnx, 'default', a MoveNet .tflite, or a peer as `lqpose bench
+    --peer` names it: movenet:PATH, mediapipe) for `gt`'s people, cached in OUT/<set>/<name>/results.json (delete
+    the folder to score again)."""
     folder = out / set_name / re.sub(r"[^A-Za-z0-9.+-]+", "_", name)
     cached = folder / "results.json"
     if cached.is_file():
         return json.loads(cached.read_text())
-    if model.endswith(".tflite"):
-        from lqpose.bench.peers import MoveNetPeer
+    if model.endswith(".tflite") or model.startswith(("movenet:", "mediapipe")):
+        from lqpose.bench.peers import build_peer
 
-        people = [i for i in gt.instances if i.num_visible > 0]
-        results = MoveNetPeer(model.removeprefix("movenet:")).predict(people, gt.spec)
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp")
-        tmp.write_text(json.dumps(results))
-        tmp.replace(cached)
-        return results
+        peer = build_peer(model if model.startswith(("movenet:", "mediapipe")) else f"movenet:{model}")
+        write_json(cached, peer.predict([i for i in gt.instances if i.num_visible > 0], gt.spec))
+        return json.loads(cached.read_text())
     run_eval(gt, folder, checkpoint=model)
     return json.loads(cached.read_text())
 
@@ -117,7 +115,7 @@ def main() -> None:
     for set_name, gt in sets.items():
         key = set_name.split()[0].lower()
         # LSPET: its 14 CrowdPose joints, as everywhere in lqpose; COCO-MINI: the 12 limb joints every model predicts
-        scored = gt if key == "lspet" else gt.only_joints([n for n in gt.spec.names if n.split("_")[-1] in LIMB_PARTS])
+        scored = gt if key == "lspet" else gt.only_joints(limb_joints(gt.spec.names))
         print(f"\n### {set_name} ({len(pck_counts(gt, [])[1])} people with a labelled torso), clean, flip test\n")
         print("| model | PCK@0.2 | AP |\n| --- | ---: | ---: |")
         hits = []

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..data.records import Instance
 from ..keypoints import KeypointSpec
-from .pck import LIMB_PARTS, keypoints_by_ann, torso_length
+from .pck import keypoints_by_ann, limb_joints, torso_length
 
 
 def lr_fit(instances: list[Instance], spec: KeypointSpec, results: list[dict]) -> dict[int, tuple[float, float]]:
@@ -20,7 +20,7 @@ def lr_fit(instances: list[Instance], spec: KeypointSpec, results: list[dict]) -
     person with a prediction, a labelled torso and a limb joint labelled on both sides."""
     names = spec.names
     flip = np.asarray(spec.flip_index)
-    limbs = [i for i, n in enumerate(names) if n.split("_")[-1] in LIMB_PARTS]
+    limbs = [names.index(n) for n in limb_joints(names)]
     by_ann = keypoints_by_ann(results)
     fits = {}
     for inst in instances:

@@ -10,6 +10,12 @@ from ..data.readers import PoseSet
 LIMB_PARTS = ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
 
 
+def limb_joints(names) -> list[str]:
+    """The limb joints among `names`, shoulders to ankles, in their order: the joints COCO-17, CrowdPose-14/LSP and
+    MPII share, which PCK scores by default."""
+    return [n for n in names if n.split("_")[-1] in LIMB_PARTS]
+
+
 def keypoints_by_ann(results: list[dict]) -> dict[int, np.ndarray]:
     """COCO-style results (each with the `ann_id` of the person it was predicted for) as ann_id -> (K, 3) array."""
     return {int(r["ann_id"]): np.asarray(r["keypoints"], np.float64).reshape(-1, 3) for r in results}
@@ -32,7 +38,7 @@ def pck_counts(
     `visibility` counts only the joints labelled with that flag (COCO: 1 hidden, 2 visible); the torso that sets the
     threshold may carry either."""
     names = gt.spec.names
-    joints = joints or [n for n in names if n.split("_")[-1] in LIMB_PARTS]
+    joints = joints or limb_joints(names)
     idx = [names.index(n) for n in joints]
     by_ann = keypoints_by_ann(results)
     hits, totals = [], []
